@@ -1,0 +1,3 @@
+from selfevolve.cli import main
+
+main()

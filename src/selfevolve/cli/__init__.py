@@ -1,0 +1,24 @@
+"""The `selfevolve` command: one typer app; each command group lives in its own module here."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="selfevolve",
+    help="Self-improving LLM reasoners: self-play, RL on verifiable tasks, and the sandbox that checks them.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+
+
+def _register() -> None:
+    from selfevolve.cli import sandbox
+
+    app.add_typer(sandbox.app, name="sandbox")
+
+
+def main() -> None:
+    _register()
+    app()

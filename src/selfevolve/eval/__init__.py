@@ -1,0 +1,1 @@
+"""Benchmarks and metrics (pass@k, code I/O, Countdown)."""

@@ -1,0 +1,1 @@
+"""The four systems, composed from the parts below (no new mechanisms here)."""

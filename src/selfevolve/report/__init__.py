@@ -1,0 +1,1 @@
+"""HTML and PNG run reports built from the store."""

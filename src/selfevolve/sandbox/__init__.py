@@ -1,0 +1,1 @@
+"""Runs untrusted Python: jobs in, repr text out. Knows nothing about models or tasks."""

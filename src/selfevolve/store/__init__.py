@@ -1,0 +1,1 @@
+"""SQLite run store (tasks, rollouts, metrics) and exports (JSONL, parquet)."""
