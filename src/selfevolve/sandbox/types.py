@@ -44,6 +44,8 @@ class Result:
     outputs: list[str] = field(default_factory=list)
     error: str = ""
     seconds: float = 0.0
+    stdout: str = ""  # what the program printed (capped; not part of the determinism check)
+    stderr: str = ""
 
     @property
     def ok(self) -> bool:
