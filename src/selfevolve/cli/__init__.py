@@ -17,6 +17,12 @@ def _register() -> None:
     from selfevolve.cli import sandbox
 
     app.add_typer(sandbox.app, name="sandbox")
+    from selfevolve.cli import countdown
+
+    app.add_typer(countdown.app, name="countdown")
+    from selfevolve.cli import behaviors
+
+    app.add_typer(behaviors.app, name="behaviors")
 
 
 def main() -> None:
