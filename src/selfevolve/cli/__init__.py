@@ -23,6 +23,8 @@ def _register() -> None:
     from selfevolve.cli import behaviors
 
     app.add_typer(behaviors.app, name="behaviors")
+    from selfevolve.cli import eval as eval_cli
+    app.add_typer(eval_cli.app, name="eval")
 
 
 def main() -> None:
