@@ -1,0 +1,371 @@
+"""The policy-gradient trainer: one `step(batch)` = advantages, then clipped-surrogate updates.
+
+`Trainer.step` reads top to bottom: log-probs of the old policy and the reference, advantages from
+the configured estimator, then `ppo_epochs` passes of mini-batch updates (each micro-batched with
+gradient accumulation), then metrics. Estimators and losses are the pure functions of
+`advantages.py` and `losses.py`; this file only wires them to a model and an optimiser.
+
+Shapes: B rows in the batch, P prompt width, T completion width, V vocabulary, H hidden size.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import random
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
+
+from selfevolve.llm.logprobs import token_logprobs
+from selfevolve.rl import advantages as A
+from selfevolve.rl import losses as L
+from selfevolve.rl.config import RLConfig
+from selfevolve.rl.distributed import gather_rows, rank, sum_across_ranks, world_size
+from selfevolve.rl.metrics import MetricsLogger
+from selfevolve.rl.rollout import RolloutBatch
+
+
+@dataclass
+class _ActorOutput:
+    logits: torch.Tensor  # [B, P+T, V]
+    values: torch.Tensor | None  # [B, P+T] or None
+
+
+class _Actor(nn.Module):
+    """The policy and, for PPO, a linear value head on its last hidden state: one module for DDP."""
+
+    def __init__(self, policy: nn.Module, with_value_head: bool):
+        super().__init__()
+        self.policy = policy
+        self.value_head = nn.Linear(policy.config.hidden_size, 1) if with_value_head else None
+        if self.value_head is not None:
+            nn.init.zeros_(self.value_head.weight)
+            nn.init.zeros_(self.value_head.bias)
+            self.value_head.to(next(policy.parameters()).device)
+
+    def forward(self, **inputs) -> _ActorOutput:
+        out = self.policy(**inputs, output_hidden_states=self.value_head is not None)
+        values = None
+        if self.value_head is not None:
+            values = self.value_head(out.hidden_states[-1].float()).squeeze(-1)
+        return _ActorOutput(out.logits, values)
+
+
+class _Capture:
+    """Calls a model for `token_logprobs` and keeps its output (logits for entropy, values)."""
+
+    def __init__(self, model):
+        self.model = model
+        self.output: _ActorOutput | None = None
+
+    def __call__(self, **inputs):
+        self.output = self.model(**inputs)
+        return self.output
+
+
+def lr_factor(update: int, config: RLConfig) -> float:
+    """Multiplier of the learning rate at optimiser update `update` (0-based): linear warm-up, then
+    constant or cosine decay to `min_lr_ratio` at `total_steps`."""
+    if update < config.warmup_steps:
+        return (update + 1) / (config.warmup_steps + 1)
+    if config.lr_scheduler == "constant":
+        return 1.0
+    span = max(1, config.total_steps - config.warmup_steps)
+    progress = min(1.0, (update - config.warmup_steps) / span)
+    return config.min_lr_ratio + (1 - config.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * progress))
+
+
+class Trainer:
+    """Policy-gradient updates of a causal LM from `RolloutBatch`es.
+
+    model: a transformers causal LM (already on its device). ref_model: the frozen reference for KL
+    (needed when `config.kl_coef > 0`, except with LoRA, where the policy with adapters disabled is
+    the reference). Under torch.distributed the model is wrapped in DDP (see `distributed.py`).
+    """
+
+    def __init__(self, model: nn.Module, config: RLConfig, ref_model: nn.Module | None = None):
+        self.config = config
+        if config.lora_r > 0:
+            model = _with_lora(model, config)
+        if config.needs_reference and ref_model is None and config.lora_r == 0:
+            raise ValueError("kl_coef > 0 needs a frozen reference: pass ref_model=, or train with LoRA (lora_r > 0)")
+        self.policy = model
+        self.ref_model = ref_model.eval().requires_grad_(False) if ref_model is not None else None
+        self.device = next(model.parameters()).device
+        self.bf16 = config.bf16 if config.bf16 is not None else self.device.type == "cuda"
+        self.actor = _Actor(model, config.needs_value_head)
+        self.model = DistributedDataParallel(self.actor) if world_size() > 1 else self.actor
+        self.optimizer = torch.optim.AdamW(self._param_groups(), betas=config.adam_betas, eps=config.adam_eps)
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, lambda u: lr_factor(u, config))
+        self.shuffle_rng = torch.Generator().manual_seed(config.seed)
+        self.step_count = 0
+        self.logger = None
+        if config.run_dir and rank() == 0:
+            self.logger = MetricsLogger(config.run_dir, config.wandb_project, config.model_dump())
+
+    def _param_groups(self) -> list[dict]:
+        cfg = self.config
+        groups = [{"params": [p for p in self.policy.parameters() if p.requires_grad], "lr": cfg.learning_rate,
+                   "weight_decay": cfg.weight_decay}]
+        if self.actor.value_head is not None:
+            groups.append({"params": list(self.actor.value_head.parameters()), "lr": cfg.critic_learning_rate,
+                           "weight_decay": 0.0})
+        return groups
+
+    # ------------------------------------------------------------------ the RL step
+
+    def step(self, batch: RolloutBatch) -> dict[str, float]:
+        """One RL step on `batch` (the global batch; identical on every rank). Returns the metrics."""
+        started = time.perf_counter()
+        cfg = self.config
+        b = len(batch)
+        if b % world_size():
+            raise ValueError(f"batch of {b} rows does not split over {world_size()} ranks; use a multiple")
+        batch = batch.to(self.device)
+
+        with torch.no_grad():
+            old_logp, old_values = batch.old_logprobs, None  # [B, T], [B, T]
+            if old_logp is None or cfg.needs_value_head:
+                policy_logp, old_values = self._score_rows(self.actor, batch)
+                old_logp = policy_logp if old_logp is None else old_logp
+            ref_logp = self._reference_logprobs(batch) if cfg.needs_reference else None  # [B, T]
+            adv, returns = self._advantages(batch, old_logp, ref_logp, old_values)  # [B, T] each
+
+        sums: dict[str, torch.Tensor] = {}
+        grad_norms = []
+        for _ in range(cfg.ppo_epochs):
+            for rows in self._mini_batches(b):
+                grad_norms.append(self._update(batch, rows, old_logp, ref_logp, adv, old_values, returns, sums))
+
+        self.step_count += 1
+        metrics = self._metrics(batch, sums, grad_norms, time.perf_counter() - started)
+        if self.logger is not None:
+            self.logger.log(self.step_count, metrics)
+        return metrics
+
+    def _advantages(self, batch, old_logp, ref_logp, old_values):
+        """Advantages [B, T] (0 on padding) and, for GAE, value targets [B, T]."""
+        cfg, mask = self.config, batch.completion_mask
+        scores = batch.scores if batch.scores is not None else (batch.token_rewards * mask).sum(dim=1)  # [B]
+        est = cfg.advantage_estimator
+        if est in ("grpo", "dr_grpo"):
+            return A.per_token(A.grpo(scores, batch.group_ids, est == "grpo", cfg.grpo_eps), mask), None
+        if est == "rloo":
+            return A.per_token(A.rloo(scores, batch.group_ids), mask), None
+        if est == "trr_pp":
+            return A.per_token(A.trr_pp(scores, batch.keys, mask, cfg.adv_stats, cfg.whiten_eps), mask), None
+        rewards = batch.token_rewards if batch.token_rewards is not None else A.last_token_scores(scores, mask)
+        if cfg.kl_mode == "reward" and ref_logp is not None:
+            rewards = rewards - cfg.kl_coef * (old_logp - ref_logp) * mask
+        if est == "reinforce_pp":
+            return A.reinforce_pp(rewards, mask, cfg.gamma, cfg.whiten_eps), None
+        return A.gae(rewards, old_values, mask, cfg.gamma, cfg.lam)
+
+    def _update(self, batch, rows, old_logp, ref_logp, adv, old_values, returns, sums) -> float:
+        """One optimiser update on the mini-batch `rows` ([M] global row indices); returns the grad norm.
+
+        old_logp, ref_logp, adv, old_values, returns: [B, T] over the whole batch (or None). Each
+        micro-batch's loss is divided by the whole mini-batch's denominator and multiplied by the world
+        size, so the gradients summed over micro-batches and averaged by DDP over ranks equal the
+        single-process gradient of the mini-batch loss.
+        """
+        cfg = self.config
+        denominators = (L.normaliser(batch.completion_mask[rows], cfg.loss_agg_mode, cfg.loss_norm_length),
+                        float(batch.completion_mask[rows].sum()))  # (policy loss, value loss)
+        micro = rows.chunk(world_size())[rank()].split(cfg.micro_batch_size)  # this rank's share
+        for i, idx in enumerate(micro):
+            sync = i == len(micro) - 1 or not isinstance(self.model, DistributedDataParallel)
+            with contextlib.nullcontext() if sync else self.model.no_sync():
+                self._micro_batch_loss(batch, idx, old_logp, ref_logp, adv, old_values, returns, denominators, sums).backward()
+        params = [p for group in self.optimizer.param_groups for p in group["params"]]
+        grad_norm = torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm or float("inf"))
+        self.optimizer.step()
+        self.scheduler.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        return float(grad_norm)
+
+    def _micro_batch_loss(self, batch, idx, old_logp, ref_logp, adv, old_values, returns, denominators, sums) -> torch.Tensor:
+        """Scaled loss of rows `idx` ([m]): clipped surrogate, - entropy bonus, + KL, + value loss.
+
+        Adds the per-token statistics (policy loss, clip fraction, entropy, KL, value loss) to `sums`.
+        """
+        cfg = self.config
+        sub, mask = batch.rows(idx), batch.completion_mask[idx]  # mask [m, T]
+        capture = _Capture(self.model)
+        with self._autocast():
+            logp = self._completion_logprobs(capture, sub)  # [m, T]
+        pg, clipped = L.clipped_surrogate(logp, old_logp[idx], adv[idx], cfg.clip_ratio_low, cfg.clip_ratio_high,
+                                          cfg.dual_clip)  # [m, T] each
+        logits = capture.output.logits[:, sub.prompt_width - 1 : -1] / cfg.temperature  # [m, T, V]
+        entropy = L.entropy_from_logits(logits if cfg.entropy_coeff > 0 else logits.detach())  # [m, T]
+        per_token = pg - cfg.entropy_coeff * entropy
+        _accumulate(sums, "loss/policy", pg, mask)
+        _accumulate(sums, "clip_frac", clipped.float(), mask)
+        _accumulate(sums, "entropy", entropy, mask)
+        if ref_logp is not None:
+            kl = L.kl_penalty(logp, ref_logp[idx], cfg.kl_estimator)  # [m, T]
+            _accumulate(sums, "kl", kl, mask)
+            if cfg.kl_mode == "loss":
+                per_token = per_token + cfg.kl_coef * kl
+        loss = L.aggregate(per_token, mask, cfg.loss_agg_mode, denominators[0])
+        if old_values is not None:
+            values = capture.output.values[:, sub.prompt_width - 1 : -1]  # [m, T]: V(s_t) before token t
+            vloss = L.value_loss(values, old_values[idx], returns[idx], cfg.value_clip)  # [m, T]
+            _accumulate(sums, "loss/value", vloss, mask)
+            loss = loss + cfg.value_loss_coef * L.aggregate(vloss, mask, "token-mean", denominators[1])
+        return loss * world_size()
+
+    # ------------------------------------------------------------------ forward passes
+
+    def _completion_logprobs(self, model, batch: RolloutBatch) -> torch.Tensor:
+        """log pi(completion token t | prefix): [B, T], columns P-1 .. P+T-2 of token_logprobs."""
+        logp = token_logprobs(model, batch.input_ids, batch.attention_mask, self.config.temperature)  # [B, P+T-1]
+        return logp[:, batch.prompt_width - 1 :]
+
+    def _score_rows(self, actor: _Actor, batch: RolloutBatch):
+        """No-grad log-probs [B, T] and values [B, T] (or None) of all rows, each rank doing its share."""
+        local = torch.arange(len(batch)).chunk(world_size())[rank()]
+        logps, values = [], []
+        for idx in local.split(self.config.micro_batch_size):
+            capture = _Capture(actor)
+            sub = batch.rows(idx)
+            with self._autocast():
+                logps.append(self._completion_logprobs(capture, sub).float())
+            if capture.output.values is not None:
+                values.append(capture.output.values[:, sub.prompt_width - 1 : -1].float())
+        logp = gather_rows(torch.cat(logps))
+        return logp, (gather_rows(torch.cat(values)) if values else None)
+
+    def _reference_logprobs(self, batch: RolloutBatch) -> torch.Tensor:
+        if self.ref_model is not None:
+            return self._score_rows(_Actor(self.ref_model, False), batch)[0]
+        with self.policy.disable_adapter():  # LoRA: the base model is the reference
+            return self._score_rows(_Actor(self.policy, False), batch)[0]
+
+    def _autocast(self):
+        return torch.autocast(device_type=self.device.type, dtype=torch.bfloat16, enabled=self.bf16)
+
+    def _mini_batches(self, b: int) -> list[torch.Tensor]:
+        """Global row indices of each mini-batch: a seeded permutation split into mini_batch_size rows."""
+        size = self.config.mini_batch_size or b
+        if size % world_size():
+            raise ValueError(f"mini_batch_size={size} does not split over {world_size()} ranks; use a multiple")
+        order = torch.randperm(b, generator=self.shuffle_rng) if self.config.shuffle_mini_batches else torch.arange(b)
+        return list(order.split(size))
+
+    # ------------------------------------------------------------------ metrics
+
+    def _metrics(self, batch: RolloutBatch, sums, grad_norms, seconds: float) -> dict[str, float]:
+        names = sorted(sums)
+        totals = sum_across_ranks(torch.stack([sums[n] for n in names])) if names else None  # [metrics, 2]
+        metrics = {n: float(totals[i, 0] / totals[i, 1].clamp(min=1)) for i, n in enumerate(names)}
+        scores = batch.scores if batch.scores is not None else (batch.token_rewards * batch.completion_mask).sum(1)
+        metrics.update(_reward_metrics(scores.float().cpu(), batch.group_ids.cpu(), batch.keys))
+        lengths = batch.completion_mask.sum(dim=1)
+        metrics.update({
+            "response_length/mean": float(lengths.mean()),
+            "response_length/max": float(lengths.max()),
+            "response_length/min": float(lengths.min()),
+            "grad_norm": sum(grad_norms) / len(grad_norms),
+            "lr": self.scheduler.get_last_lr()[0],
+            "step_time_s": seconds,
+            "tokens_per_s": float(batch.attention_mask.sum()) / seconds,
+        })
+        return metrics
+
+    # ------------------------------------------------------------------ checkpoints
+
+    def save_checkpoint(self, path: str | Path) -> None:
+        """Model (trainable weights), value head, optimiser, scheduler, step, and every rank's RNG states."""
+        path = Path(path)
+        if rank() == 0:
+            path.mkdir(parents=True, exist_ok=True)
+            trainable = {n: p.detach().cpu() for n, p in self.policy.named_parameters() if p.requires_grad}
+            torch.save({
+                "model": trainable,
+                "value_head": None if self.actor.value_head is None else self.actor.value_head.state_dict(),
+                "optimizer": self.optimizer.state_dict(),
+                "scheduler": self.scheduler.state_dict(),
+                "step": self.step_count,
+                "config": self.config.model_dump(),
+            }, path / "trainer.pt")
+        if world_size() > 1:
+            torch.distributed.barrier()
+        torch.save(_rng_state(self.shuffle_rng), path / f"rng_rank{rank()}.pt")
+
+    def load_checkpoint(self, path: str | Path) -> None:
+        """Restore what `save_checkpoint` wrote into this trainer (built with the same config and base model)."""
+        path = Path(path)
+        state = torch.load(path / "trainer.pt", map_location=self.device, weights_only=False)
+        params = dict(self.policy.named_parameters())
+        missing = [n for n, p in params.items() if p.requires_grad and n not in state["model"]]
+        if missing:
+            raise ValueError(f"checkpoint {path} lacks {len(missing)} trainable tensors (e.g. {missing[0]}); was it saved from this model and LoRA setting?")
+        with torch.no_grad():
+            for name, tensor in state["model"].items():
+                params[name].copy_(tensor)
+        if self.actor.value_head is not None:
+            self.actor.value_head.load_state_dict(state["value_head"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        self.step_count = state["step"]
+        _set_rng_state(torch.load(path / f"rng_rank{rank()}.pt", weights_only=False), self.shuffle_rng)
+
+    def close(self) -> None:
+        if self.logger is not None:
+            self.logger.close()
+
+
+def _accumulate(sums: dict, name: str, values: torch.Tensor, mask: torch.Tensor) -> None:
+    """Add (sum over real tokens, token count) of a per-token quantity to the step's totals."""
+    total = torch.stack([(values.detach().float() * mask).sum(), mask.sum().float()])  # [2]
+    sums[name] = sums[name] + total if name in sums else total
+
+
+def _reward_metrics(scores: torch.Tensor, group_ids: torch.Tensor, keys: list) -> dict[str, float]:
+    """Reward mean/std overall and per key, and the fraction of multi-sample groups with zero spread."""
+    metrics = {"reward/mean": float(scores.mean()), "reward/std": float(scores.std(unbiased=False))}
+    for key in dict.fromkeys(keys):
+        if key is None:
+            continue
+        r = scores[torch.tensor([k == key for k in keys])]
+        label = "/".join(map(str, key)) if isinstance(key, tuple) else str(key)
+        metrics[f"reward/mean/{label}"] = float(r.mean())
+        metrics[f"reward/std/{label}"] = float(r.std(unbiased=False))
+    groups = [scores[group_ids == g] for g in group_ids.unique()]
+    multi = [g for g in groups if len(g) > 1]
+    metrics["groups/zero_std_frac"] = sum(float(g.max() == g.min()) for g in multi) / len(multi) if multi else 0.0
+    return metrics
+
+
+def _with_lora(model: nn.Module, config: RLConfig) -> nn.Module:
+    from peft import LoraConfig, get_peft_model
+
+    lora = LoraConfig(r=config.lora_r, lora_alpha=config.lora_alpha, lora_dropout=config.lora_dropout,
+                      target_modules=config.lora_target_modules, task_type="CAUSAL_LM")
+    return get_peft_model(model, lora)
+
+
+def _rng_state(shuffle_rng: torch.Generator) -> dict:
+    return {
+        "python": random.getstate(),
+        "numpy": np.random.get_state(),
+        "torch": torch.get_rng_state(),
+        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
+        "shuffle": shuffle_rng.get_state(),
+    }
+
+
+def _set_rng_state(state: dict, shuffle_rng: torch.Generator) -> None:
+    random.setstate(state["python"])
+    np.random.set_state(state["numpy"])
+    torch.set_rng_state(state["torch"])
+    if state["cuda"] is not None and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+    shuffle_rng.set_state(state["shuffle"])
