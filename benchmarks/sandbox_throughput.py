@@ -5,8 +5,13 @@ Baseline (what the reference executor does): `exec` in a plain multiprocessing w
 the program run twice in the same process (its determinism check), one program per call.
 
     python benchmarks/sandbox_throughput.py                 # seed programs, ours vs baseline
-    python benchmarks/sandbox_throughput.py --jobs 100000   # also: flat memory over 100k jobs (needs psutil)
+    python benchmarks/sandbox_throughput.py --jobs 100000   # also: flat memory over 100k jobs
     python benchmarks/sandbox_throughput.py --compat        # seed compatibility study for docs/sandbox.md
+
+Besides programs/s and latency, each side's CPU time per program is reported (psutil: the parent with all
+its threads, plus every worker; for ours each zygote's own time and that of the job children it reaped).
+CPU time depends far less than wall time on what else the machine runs, so it compares the two sides on
+a loaded machine. Needs the `bench` extra (psutil).
 """
 
 from __future__ import annotations
@@ -18,12 +23,16 @@ import statistics
 import sys
 import threading
 import time
+from dataclasses import dataclass
+
+import psutil
 
 from selfevolve.sandbox import Job, Sandbox, SandboxConfig
 from selfevolve.sandbox.seeds import load_seeds, study
 
 # Seed programs that run for seconds or print megabytes would dominate both sides; both skip them.
 SLOW_SECONDS = 1.0
+WARM_JOB = Job("warm", "def f(x):\n    return x", ["1"])
 
 
 def _baseline_check(job: Job) -> tuple[bool, float]:
@@ -45,29 +54,51 @@ def _quiet() -> None:
     sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - seed programs print; keep the table readable
 
 
-def run_baseline(jobs: list[Job], processes: int) -> tuple[float, list[float]]:
+@dataclass
+class Measured:
+    rate: float  # programs/s
+    latencies: list[float]  # seconds
+    cpu_ms: float  # CPU time per program, parent + workers (+ their reaped children)
+
+
+def cpu_seconds(processes: list[psutil.Process], with_children: bool) -> float:
+    total = 0.0
+    for p in processes:
+        t = p.cpu_times()
+        total += t.user + t.system + ((t.children_user + t.children_system) if with_children else 0.0)
+    return total
+
+
+def run_baseline(jobs: list[Job], processes: int) -> Measured:
     with mp.get_context("fork").Pool(processes, initializer=_quiet) as pool:
         pool.map(_baseline_check, jobs[:10])  # warm
-        t0 = time.perf_counter()
-        lat = []
+        procs = [psutil.Process(), *(psutil.Process(p.pid) for p in pool._pool)]
+        cpu0, t0 = cpu_seconds(procs, False), time.perf_counter()
         for _, _ in pool.imap_unordered(_baseline_check, jobs, chunksize=1):
             pass
+        elapsed, cpu = time.perf_counter() - t0, cpu_seconds(procs, False) - cpu0
         # per-call latency as seen by the caller: submit one program and wait (the reference is serial)
+        lat = []
         for job in jobs[:500]:
             t = time.perf_counter()
             pool.apply(_baseline_check, (job,))
             lat.append(time.perf_counter() - t)
-        elapsed = time.perf_counter() - t0 - sum(lat)
-    return len(jobs) / elapsed, lat
+    return Measured(len(jobs) / elapsed, lat, cpu * 1000 / len(jobs))
 
 
-def run_ours(jobs: list[Job], workers: int) -> tuple[float, list[float], list]:
+def sandbox_processes(sb: Sandbox) -> list[psutil.Process]:
+    """The caller's process and every live zygote (the job children are counted by their zygote)."""
+    return [psutil.Process(), *(psutil.Process(z.proc.pid) for s in sb._slots for z in s.zygotes if z.alive())]
+
+
+def run_ours(jobs: list[Job], workers: int) -> Measured:
     with Sandbox(SandboxConfig(workers=workers)) as sb:
-        sb.run(jobs[:10])  # warm
-        t0 = time.perf_counter()
+        sb.run([WARM_JOB] * 10)  # warm the processes; the timed programs start with a cold static-check cache
+        procs = sandbox_processes(sb)
+        cpu0, t0 = cpu_seconds(procs, True), time.perf_counter()
         results = sb.run(jobs)
-        elapsed = time.perf_counter() - t0
-    return len(jobs) / elapsed, [r.seconds for r in results], results
+        elapsed, cpu = time.perf_counter() - t0, cpu_seconds(procs, True) - cpu0
+    return Measured(len(jobs) / elapsed, [r.seconds for r in results], cpu * 1000 / len(jobs))
 
 
 def pct(values: list[float], q: float) -> float:
@@ -85,35 +116,36 @@ def fast_seed_jobs(workers: int) -> list[Job]:
 
 
 def big_run(n: int, workers: int) -> None:
-    import psutil
-
-    jobs = [Job(str(i), "def f(x):\n    return [x * k for k in range(5)]", [str(i % 97)]) for i in range(n)]
-    peaks = {"parent": 0, "zygotes": 0}
+    """n trivial jobs (both hash seeds each) in batches of 10,000; RSS of the parent and the zygotes is
+    sampled every 0.2 s, and the peaks so far are printed after every batch."""
+    jobs = (Job(str(i), "def f(x):\n    return [x * k for k in range(5)]", [str(i % 97)]) for i in range(n))
+    peaks = {"parent": 0, "zygote": 0}
     me = psutil.Process()
     stop = threading.Event()
     with Sandbox(SandboxConfig(workers=workers)) as sb:
-        zygotes = lambda: [psutil.Process(z.proc.pid) for s in sb._slots for z in s.zygotes if z.alive()]  # noqa: E731
-
         def sample() -> None:
             while not stop.is_set():
                 peaks["parent"] = max(peaks["parent"], me.memory_info().rss)
                 try:
-                    peaks["zygotes"] = max(peaks["zygotes"], max(p.memory_info().rss for p in zygotes()))
+                    peaks["zygote"] = max(peaks["zygote"], *(p.memory_info().rss for p in sandbox_processes(sb)[1:]))
                 except psutil.Error:
                     pass
                 time.sleep(0.2)
 
-        threading.Thread(target=sample, daemon=True).start()
-        t0 = time.perf_counter()
-        rss_at = []
-        for start in range(0, n, 10_000):
-            sb.run(jobs[start:start + 10_000])
-            rss_at.append(me.memory_info().rss / 2**20)
-        elapsed = time.perf_counter() - t0
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        t0, done = time.perf_counter(), 0
+        print(f"{'jobs':>8}{'s':>8}{'jobs/s':>8}{'parent peak MiB':>17}{'zygote peak MiB':>17}{'load':>6}")
+        while done < n:
+            batch = [next(jobs) for _ in range(min(10_000, n - done))]
+            bad = [r for r in sb.run(batch) if r.status.value != "ok"]
+            done += len(batch)
+            elapsed = time.perf_counter() - t0
+            print(f"{done:>8}{elapsed:>8.0f}{done / elapsed:>8.0f}{peaks['parent'] / 2**20:>17.1f}"
+                  f"{peaks['zygote'] / 2**20:>17.1f}{os.getloadavg()[0]:>6.1f}" + (f"  {len(bad)} not ok" if bad else ""),
+                  flush=True)
         stop.set()
-    print(f"{n} jobs in {elapsed:.1f} s ({n / elapsed:.0f} jobs/s); parent RSS after each 10k (MiB): "
-          + ", ".join(f"{x:.0f}" for x in rss_at))
-    print(f"peak RSS: parent {peaks['parent'] / 2**20:.0f} MiB, largest zygote {peaks['zygotes'] / 2**20:.0f} MiB")
+        sampler.join()
 
 
 def compat(workers: int) -> None:
@@ -142,16 +174,14 @@ def main() -> None:
         return compat(args.workers)
     print(f"load average before: {os.getloadavg()}; cpus: {os.cpu_count()}; workers: {args.workers}")
     jobs = fast_seed_jobs(args.workers)
-    ours_rate, ours_lat, results = run_ours(jobs, args.workers)
-    base1_rate, base1_lat = run_baseline(jobs, 1)
-    basen_rate, basen_lat = run_baseline(jobs, args.workers)
-    print(f"{'executor':<44}{'programs/s':>12}{'p50 ms':>10}{'p99 ms':>10}")
-    for name, rate, lat in (
-        (f"selfevolve sandbox ({args.workers} slots, 2 seeds)", ours_rate, ours_lat),
-        ("baseline: 1 mp worker, exec (reference)", base1_rate, base1_lat),
-        (f"baseline: {args.workers} mp workers, exec", basen_rate, basen_lat),
-    ):
-        print(f"{name:<44}{rate:>12.0f}{pct(lat, 50):>10.2f}{pct(lat, 99):>10.2f}")
+    rows = (
+        (f"selfevolve sandbox ({args.workers} slots, 2 seeds)", run_ours(jobs, args.workers)),
+        ("baseline: 1 mp worker, exec (reference)", run_baseline(jobs, 1)),
+        (f"baseline: {args.workers} mp workers, exec", run_baseline(jobs, args.workers)),
+    )
+    print(f"{'executor':<44}{'programs/s':>12}{'p50 ms':>10}{'p99 ms':>10}{'CPU ms/program':>16}")
+    for name, m in rows:
+        print(f"{name:<44}{m.rate:>12.0f}{pct(m.latencies, 50):>10.2f}{pct(m.latencies, 99):>10.2f}{m.cpu_ms:>16.2f}")
     print(f"load average after: {os.getloadavg()}")
     if args.jobs:
         big_run(args.jobs, args.workers)

@@ -3,7 +3,7 @@
 import pytest
 
 from selfevolve.sandbox.compare import parse_literal, reprs_equal, values_equal
-from selfevolve.sandbox.static import check_job
+from selfevolve.sandbox.static import analyse_job, check_job, imported_modules
 from selfevolve.sandbox.types import Status
 
 
@@ -101,3 +101,19 @@ def test_static_syntax_and_injection():
     assert check_job("def f(x) return", ["1"]).status is Status.SYNTAX_ERROR
     assert check_job("def f(x):\n    return x", ["x) or True or f(x"]).status is Status.SYNTAX_ERROR
     assert check_job("def f(x):\n    return x", ["1"], imports=["x = 1"]).status is Status.UNSAFE
+
+
+@pytest.mark.parametrize("program,inputs,imports", [
+    ("import collections.abc as cabc\nfrom heapq import heappush, heappop\ndef f(x):\n    import re\n    return x", ["1"], []),
+    ("def f(x):\n    return sorted(x)", ["[3, 1]", "[2]"], ["from typing import List", "import math"]),
+    ("import os\ndef f(x):\n    return os.path.join(x)", ["1"], []),
+    ("def f(x):\n    return x", ["x) or True or f(x"], ["import math"]),
+    ("def g(x):\n    return x", ["1"], []),
+])
+def test_analyse_job_is_check_job_plus_imported_modules(program, inputs, imports):
+    """The pool uses analyse_job (one parse, one walk): its verdict must be check_job's, and for jobs
+    that may run its modules must be imported_modules' (they are pre-loaded in the child)."""
+    problem, modules = analyse_job(program, inputs, imports)
+    assert problem == check_job(program, inputs, imports)
+    if problem is None:
+        assert modules == imported_modules([*imports, program])

@@ -281,6 +281,37 @@ def test_threads_and_asyncio_callers(raw):
     assert [r.id for r in results] == [j.id for j in jobs]
 
 
+def test_modules_not_preimported_still_import_under_the_job_uid(raw):
+    """The zygotes pre-import only the common modules; others are loaded per job (as root, before the
+    uid drop, the audit hook already active), including their own dependencies."""
+    program = ("import dataclasses, fractions, decimal, textwrap\n"
+               "@dataclasses.dataclass\nclass P:\n    a: int\n"
+               "def f(x):\n    return [P(x).a, str(fractions.Fraction(x, 4)), str(decimal.Decimal(x) / 8), textwrap.dedent('  a b')]")
+    r = run_one(raw, program, inputs=["2"])
+    assert r.status is Status.OK, r
+    assert r.outputs == ["[2, '1/2', '0.25', 'a b']"]
+
+
+def test_compiler_errors_are_syntax_errors(raw):
+    """Code that parses but does not compile (`return` outside a function) fails in the child."""
+    r = run_one(raw, "def f(x):\n    return x\nreturn 1")
+    assert r.status is Status.SYNTAX_ERROR and "return" in r.error
+
+
+def test_repeated_programs_get_the_same_verdicts(raw):
+    """Static verdicts are memoised per Sandbox: a repeat gets the same result, and a program that is
+    refused statically is refused again without reaching a process."""
+    jobs = [Job("a", "def f(x):\n    return x + 1", ["1"]), Job("b", "def f(x):\n    return __import__('os')", ["1"])]
+    first, second = raw.run(jobs), raw.run(jobs)
+    assert [(r.status, r.outputs) for r in first] == [(r.status, r.outputs) for r in second]
+    assert [r.status for r in second] == [Status.OK, Status.OK]
+    strict = Sandbox(SandboxConfig(workers=1))
+    try:
+        assert [r.status for r in strict.run(jobs * 2)] == [Status.OK, Status.UNSAFE] * 2
+    finally:
+        strict.close()
+
+
 def test_closed_sandbox_says_so():
     sb = Sandbox(SandboxConfig(workers=1))
     sb.close()

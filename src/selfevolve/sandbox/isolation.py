@@ -64,7 +64,7 @@ def layers(config: SandboxConfig) -> list[Layer]:
     netns = bool(prefix)
     root = os.geteuid() == 0
     return [
-        Layer("separate interpreter", True, "fork server: fresh `python -I -S`, minimal env, own session; one child per job"),
+        Layer("separate interpreter", True, "fork server: fresh `python -s -S -P`, minimal env, own session; one child per job"),
         Layer("unprivileged uid", job_uid_available(config),
               "each zygote's jobs run under their own random uid/gid" if root
               else "not root: jobs keep the caller's uid (RLIMIT_NPROC then counts the caller's processes)"),

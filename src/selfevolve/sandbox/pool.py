@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import os
 import queue
 import secrets
+import shutil
 import signal
 import subprocess
 import threading
@@ -16,20 +18,27 @@ from concurrent.futures import Future
 from pathlib import Path
 
 from selfevolve.sandbox import isolation, static, zygote
+from selfevolve.sandbox.channel import FrameReader
 from selfevolve.sandbox.config import SandboxConfig
 from selfevolve.sandbox.types import Job, Result, Status
-from selfevolve.sandbox.verdict import Outcome, interpret, merge
+from selfevolve.sandbox.verdict import interpret, merge
 
 _HERE = Path(__file__).resolve().parent
 _RECORD_OVERHEAD = 4096
+_STATIC_CACHE = 4096  # static verdicts kept per Sandbox (programs are often validated again)
 
 
 class ZygoteProcess:
-    """One fork server (one hash seed). Restarted transparently when it dies."""
+    """One fork server (one hash seed). Restarted transparently when it dies.
 
-    def __init__(self, config: SandboxConfig, hash_seed: int, prefix: list[str]):
-        self.config, self.hash_seed, self.prefix = config, hash_seed, prefix
+    `recheck`: its jobs call the inputs in reverse order, twice each, so state carried between calls
+    (globals, mutable defaults, exhausted iterators) changes their outputs (threat 27).
+    """
+
+    def __init__(self, config: SandboxConfig, hash_seed: int, prefix: list[str], recheck: bool):
+        self.config, self.hash_seed, self.prefix, self.recheck = config, hash_seed, prefix, recheck
         self.proc: subprocess.Popen | None = None
+        self.reader: FrameReader | None = None
         self.uid: int | None = None  # the unprivileged uid its jobs run under (None when not root)
         self.child_pid: int | None = None
 
@@ -37,21 +46,26 @@ class ZygoteProcess:
         cfg = self.config
         uid = 100_000 + secrets.randbelow(1_000_000_000) if isolation.job_uid_available(cfg) else None
         self.uid = uid
+        self.scratch = os.path.join(cfg.tmp_root, "selfevolve-sbx-" + secrets.token_hex(8))
         child_cfg = {
             "uid": uid, "memory_mb": cfg.memory_mb, "file_size_mb": cfg.file_size_mb,
             "max_open_files": cfg.max_open_files, "max_processes": cfg.max_processes,
             "max_output_chars": cfg.max_output_chars, "max_stdout_chars": cfg.max_stdout_chars,
             "max_stderr_chars": cfg.max_stderr_chars, "banned_modules": list(cfg.banned_modules),
             "read_roots": isolation.read_roots(cfg), "preimport": list(cfg.preimport), "tmp_root": cfg.tmp_root,
+            "recheck": self.recheck, "scratch": self.scratch,
         }
         source = zygote.bootstrap_source(str(_HERE / "zygote.py"), str(_HERE / "runner.py"))
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8",
                "PYTHONHASHSEED": str(self.hash_seed), "OPENBLAS_NUM_THREADS": "1"}
         self.proc = subprocess.Popen(
-            [*self.prefix, cfg.python, "-I", "-S", "-c", source],
+            # -s -S -P is -I without -E: no user site, no site-packages, no script dir on sys.path,
+            # but PYTHONHASHSEED is honoured (the environment is ours alone, so no other PYTHON* leak).
+            [*self.prefix, cfg.python, "-s", "-S", "-P", "-c", source],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
             cwd="/", close_fds=True, start_new_session=True, bufsize=0,
         )
+        self.reader = FrameReader(self.proc.stdout.fileno())
         zygote.write_frame(self.proc.stdin.fileno(), json.dumps(child_cfg).encode())
 
     def alive(self) -> bool:
@@ -68,15 +82,14 @@ class ZygoteProcess:
 
     def collect(self, deadline: float) -> tuple[dict | None, bytes]:
         """(meta, record) for the job just sent; (None, b'') when the zygote died or hung (then restarted)."""
-        fd = self.proc.stdout.fileno()
-        started = zygote.read_frame(fd, deadline)
+        started = self.reader.frame(deadline)
         if started is not None:
-            self.child_pid = json.loads(started)["pid"]
-            meta = zygote.read_frame(fd, deadline)
-            record = zygote.read_frame(fd, deadline) if meta is not None else None
-            if record is not None:
+            self.child_pid = zygote.STARTED.unpack(started)[0]
+            done = self.reader.frame(deadline)
+            if done is not None:
                 self.child_pid = None
-                return json.loads(meta), bytes(record)
+                status, timed_out, overflow = zygote.DONE.unpack_from(done)
+                return {"status": status, "timed_out": timed_out, "overflow": overflow}, bytes(done[zygote.DONE.size:])
         self.restart()
         return None, b""
 
@@ -98,6 +111,7 @@ class ZygoteProcess:
             self.proc.stdout.close()
             self.proc.wait()
             self.proc = None
+        shutil.rmtree(self.scratch, ignore_errors=True)  # a killed zygote cannot clean up after itself
 
 
 class Slot:
@@ -105,25 +119,22 @@ class Slot:
 
     def __init__(self, config: SandboxConfig, prefix: list[str]):
         self.config = config
-        self.zygotes = [ZygoteProcess(config, seed, prefix) for seed in config.hash_seeds]
+        self.zygotes = [ZygoteProcess(config, seed, prefix, recheck=i > 0) for i, seed in enumerate(config.hash_seeds)]
         for z in self.zygotes:
             z.start()
 
-    def execute(self, job: Job) -> Result:
+    def execute(self, job: Job, modules: list[str]) -> Result:
         cfg = self.config
         t0 = time.perf_counter()
         timeout = job.timeout if job.timeout is not None else cfg.timeout
         zygotes = self.zygotes if (cfg.check_determinism and job.check_determinism) else self.zygotes[:1]
         record_cap = (len(job.inputs) * (cfg.max_output_chars + 16) * 6 + (cfg.max_stdout_chars + cfg.max_stderr_chars) * 6
                       + _RECORD_OVERHEAD)
-        request = {"program": job.program, "imports": list(job.imports), "inputs": list(job.inputs),
-                   "entry": job.entry, "timeout": timeout, "record_cap": record_cap,
-                   "modules": static.imported_modules([*job.imports, job.program])}
-        # The second run calls the inputs in reverse order, twice each: state carried between calls
-        # (globals, mutable defaults, exhausted iterators) then changes its outputs (threat 27).
-        payloads = [json.dumps({**request, "recheck": i > 0}).encode() for i in range(len(zygotes))]
+        payload = zygote.REQUEST.pack(timeout, record_cap) + json.dumps(
+            {"program": job.program, "imports": list(job.imports), "inputs": list(job.inputs), "entry": job.entry,
+             "modules": modules}).encode()
         nonces = [secrets.token_bytes(zygote.NONCE_BYTES) for _ in zygotes]
-        sent = [z.send(n, p) for z, n, p in zip(zygotes, nonces, payloads)]
+        sent = [z.send(n, payload) for z, n in zip(zygotes, nonces)]
         deadline = time.monotonic() + timeout + cfg.backstop_grace
         outcomes = []
         for z, nonce, ok in zip(zygotes, nonces, sent):
@@ -151,6 +162,7 @@ class Sandbox:
         self.config = config or SandboxConfig()
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._closed = False
+        self._analyse = functools.lru_cache(maxsize=_STATIC_CACHE)(self._analyse_uncached)
         prefix = isolation.launch_prefix(self.config)
         self._slots = [Slot(self.config, prefix) for _ in range(self.config.workers)]
         self._threads = [threading.Thread(target=self._serve, args=(s,), daemon=True, name=f"sandbox-slot-{i}")
@@ -190,23 +202,25 @@ class Sandbox:
         futures = []
         for job in jobs:
             fut: Future = Future()
-            problem = self._static_problem(job)
+            problem, modules = self._analyse(job.program, tuple(job.inputs), tuple(job.imports), job.entry)
             if problem is not None:
                 fut.set_result(Result(job.id, problem.status, error=problem.reason))
             else:
-                self._queue.put((job, fut))
+                self._queue.put((job, modules, fut))
             futures.append(fut)
         return futures
 
-    def _static_problem(self, job: Job) -> static.Problem | None:
+    def _analyse_uncached(self, program: str, inputs: tuple[str, ...], imports: tuple[str, ...],
+                          entry: str) -> tuple[static.Problem | None, list[str]]:
+        """Static verdict and imported modules; memoised per Sandbox (the config is fixed)."""
         cfg = self.config
-        return static.check_job(job.program, job.inputs, job.imports, job.entry, cfg.banned_modules,
-                                cfg.banned_names, cfg.reject_multiple_functions)
+        return static.analyse_job(program, inputs, imports, entry, cfg.banned_modules, cfg.banned_names,
+                                  cfg.reject_multiple_functions)
 
     def _serve(self, slot: Slot) -> None:
         while (item := self._queue.get()) is not None:
-            job, fut = item
+            job, modules, fut = item
             try:
-                fut.set_result(slot.execute(job))
+                fut.set_result(slot.execute(job, modules))
             except Exception as e:  # noqa: BLE001 - one job's failure must never stop the slot
                 fut.set_result(Result(job.id, Status.SANDBOX_ERROR, error=f"{type(e).__name__}: {e}"))

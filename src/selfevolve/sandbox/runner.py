@@ -55,9 +55,9 @@ class _CappedText:
         return "".join(self.parts)
 
 
-def child_main(job: dict, cfg: dict, nonce_fd: int, result_fd: int) -> None:
+def child_main(job_json: memoryview, timeout: float, cfg: dict, nonce_fd: int, result_fd: int) -> None:
     """Run one job and exit; never returns. Any setup failure becomes a sandbox_error record."""
-    emit = _emitter(result_fd)
+    emit = emit_to(result_fd)
     try:
         os.setsid()
         nonce = bytearray(16)
@@ -67,7 +67,8 @@ def child_main(job: dict, cfg: dict, nonce_fd: int, result_fd: int) -> None:
         nonce[:] = bytes(16)
         del nonce
         os.chdir(cfg["workdir"])
-        _set_limits(cfg, job["timeout"])
+        _set_limits(cfg, timeout)
+        job = json.loads(job_json.tobytes())
     except BaseException as e:  # noqa: BLE001 - anything here is the sandbox's fault
         emit({"status": "sandbox_error", "outputs": [], "error": f"child setup failed: {type(e).__name__}: {e}"})
         os._exit(0)
@@ -107,7 +108,7 @@ def _set_limits(cfg: dict, timeout: float) -> None:
         resource.setrlimit(limit, value)
 
 
-def _emitter(result_fd: int):
+def emit_to(result_fd: int):
     """A writer for the single body record, bound now so that user code cannot patch what it uses."""
     encode = json.JSONEncoder(ensure_ascii=True).encode
     write = os.write
@@ -147,11 +148,11 @@ def _execute(job: dict, cfg: dict, emit) -> dict:
     outputs = []
     try:
         exec(code, namespace)
-        order = range(len(calls) - 1, -1, -1) if job["recheck"] else range(len(calls))
+        order = range(len(calls) - 1, -1, -1) if cfg["recheck"] else range(len(calls))
         results = {}
         for i in order:
             value = eval(calls[i], namespace)
-            if job["recheck"]:  # second call in the same process: state left by the first shows up
+            if cfg["recheck"]:  # second call in the same process: state left by the first shows up
                 value = eval(calls[i], namespace)
             results[i] = value
         for i in range(len(calls)):

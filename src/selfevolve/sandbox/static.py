@@ -39,61 +39,82 @@ def check_job(program: str, inputs: Sequence[str], imports: Sequence[str] = (), 
               banned_names: Iterable[str] = DEFAULT_BANNED_NAMES,
               reject_multiple_functions: bool = False) -> Problem | None:
     """All static checks for one job; None when it may run."""
+    return analyse_job(program, inputs, imports, entry, banned_modules, banned_names, reject_multiple_functions)[0]
+
+
+def analyse_job(program: str, inputs: Sequence[str], imports: Sequence[str] = (), entry: str = "f",
+                banned_modules: Iterable[str] = DEFAULT_BANNED_MODULES,
+                banned_names: Iterable[str] = DEFAULT_BANNED_NAMES,
+                reject_multiple_functions: bool = False) -> tuple[Problem | None, list[str]]:
+    """`check_job`'s verdict plus `imported_modules` of imports + program, from one parse and one walk
+    of each tree (the walk dominates the parent's cost per job)."""
     banned = tuple(banned_modules) + ALWAYS_BANNED_MODULES
     names = frozenset(banned_names)
     trees: list[ast.AST] = []
     for i, line in enumerate(imports):
         tree, problem = _parse(line, f"imports[{i}]")
         if problem:
-            return problem
+            return problem, []
         if not all(isinstance(n, (ast.Import, ast.ImportFrom)) for n in tree.body):
-            return Problem(Status.UNSAFE, f"imports[{i}] is not an import statement: {line[:80]!r}")
+            return Problem(Status.UNSAFE, f"imports[{i}] is not an import statement: {line[:80]!r}"), []
         trees.append(tree)
     tree, problem = _parse(program, "program")
     if problem:
-        return problem
+        return problem, []
     trees.append(tree)
     problem = _entry_problem(tree, entry, reject_multiple_functions)
     if problem:
-        return problem
+        return problem, []
+    code_nodes = [list(ast.walk(t)) for t in trees]
+    walked = list(code_nodes)
     for i, text in enumerate(inputs):
         call, problem = _parse_call_args(text, i)
         if problem:
-            return problem
-        trees.append(call)
-    reason = unsafe_reason(trees, banned, names)
-    return Problem(Status.UNSAFE, reason) if reason else None
+            return problem, []
+        walked.append(list(ast.walk(call)))
+    reason = _first_unsafe(walked, banned, names)
+    return (Problem(Status.UNSAFE, reason) if reason else None), _modules_in(code_nodes)
 
 
 def unsafe_reason(trees: Sequence[ast.AST], banned_modules: Iterable[str] = DEFAULT_BANNED_MODULES,
                   banned_names: Iterable[str] = DEFAULT_BANNED_NAMES) -> str | None:
     """The first rule the code breaks, or None. `trees` share one namespace (imports + program)."""
     banned = tuple(banned_modules) + ALWAYS_BANNED_MODULES
-    names = frozenset(banned_names)
+    return _first_unsafe([list(ast.walk(t)) for t in trees], banned, frozenset(banned_names))
+
+
+def imported_modules(sources: Sequence[str]) -> list[str]:
+    """Absolute module names the code imports (for `from x import y` also `x.y`, which may be a module)."""
+    walked = []
+    for source in sources:
+        try:
+            walked.append(list(ast.walk(ast.parse(source))))
+        except (SyntaxError, ValueError, MemoryError, RecursionError):
+            continue
+    return _modules_in(walked)
+
+
+def _first_unsafe(walked: Sequence[list[ast.AST]], banned: tuple[str, ...], names: frozenset[str]) -> str | None:
+    """`walked`: the nodes of each tree, in `ast.walk` order; imports bind before any use is checked."""
     bindings: dict[str, str] = {}  # local name -> dotted module path it was imported as
-    for tree in trees:
-        for node in ast.walk(tree):
+    for nodes in walked:
+        for node in nodes:
             reason = _import_reason(node, banned, bindings)
             if reason:
                 return reason
-    local_names = _bound_names(trees)
-    for tree in trees:
-        for node in ast.walk(tree):
+    local_names = _bound_names(walked)
+    for nodes in walked:
+        for node in nodes:
             reason = _use_reason(node, banned, names, bindings, local_names)
             if reason:
                 return reason
     return None
 
 
-def imported_modules(sources: Sequence[str]) -> list[str]:
-    """Absolute module names the code imports (for `from x import y` also `x.y`, which may be a module)."""
+def _modules_in(walked: Sequence[list[ast.AST]]) -> list[str]:
     names: list[str] = []
-    for source in sources:
-        try:
-            tree = ast.parse(source)
-        except (SyntaxError, ValueError, MemoryError, RecursionError):
-            continue
-        for node in ast.walk(tree):
+    for nodes in walked:
+        for node in nodes:
             if isinstance(node, ast.Import):
                 names += [a.name for a in node.names]
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
@@ -197,11 +218,11 @@ def _dotted(node: ast.Attribute, bindings: dict[str, str]) -> str | None:
     return ".".join([bindings[cur.id], *reversed(parts)])
 
 
-def _bound_names(trees: Sequence[ast.AST]) -> frozenset[str]:
+def _bound_names(walked: Sequence[list[ast.AST]]) -> frozenset[str]:
     """Every name the code itself defines (defs, classes, parameters, assignment targets)."""
     out: set[str] = set()
-    for tree in trees:
-        for node in ast.walk(tree):
+    for nodes in walked:
+        for node in nodes:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 out.add(node.name)
             elif isinstance(node, ast.arg):

@@ -1,4 +1,4 @@
-"""The fork server: a fresh `python -I -S` interpreter that forks one child per job.
+"""The fork server: a fresh `python -s -S -P` interpreter that forks one child per job.
 
 It never runs user code itself. Per job it reads one request frame from the parent, forks, enforces
 the wall-clock deadline on the child (SIGKILL to the child's process group), reaps it, and forwards
@@ -17,25 +17,29 @@ import struct
 import sys
 import time
 
-_LEN = struct.Struct(">I")
+FRAME_LEN = struct.Struct(">I")  # every frame: 4-byte big-endian length, then the payload
 NONCE_BYTES = 16
+# A request is the nonce, then the two numbers the zygote itself needs (wall-clock timeout in s,
+# record cap in bytes), then the job as JSON, which only the child decodes.
+REQUEST = struct.Struct(">dI")
+# Per job the zygote sends two frames: STARTED (the child's pid, so that the parent can kill the
+# job's process group if the zygote stops answering) and DONE (wait status, timed out, record over
+# its cap) followed by the raw record.
+STARTED = struct.Struct(">i")
+DONE = struct.Struct(">i??")
 _SIGKILL = 9  # not `signal.SIGKILL`: importing `signal` here would let jobs import it unseen
 
 
 def write_frame(fd: int, payload: bytes) -> None:
-    data = memoryview(_LEN.pack(len(payload)) + payload)
+    data = memoryview(FRAME_LEN.pack(len(payload)) + payload)
     while data:
         data = data[os.write(fd, data):]
 
 
-def read_exact(fd: int, n: int, deadline: float | None = None) -> bytearray | None:
-    """n bytes from fd, or None on EOF or when `deadline` (time.monotonic) passes."""
+def read_exact(fd: int, n: int) -> bytearray | None:
+    """n bytes from fd (blocking), or None on EOF."""
     buf = bytearray()
     while len(buf) < n:
-        if deadline is not None:
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([fd], [], [], left)[0]:
-                return None
         chunk = os.read(fd, n - len(buf))
         if not chunk:
             return None
@@ -43,9 +47,9 @@ def read_exact(fd: int, n: int, deadline: float | None = None) -> bytearray | No
     return buf
 
 
-def read_frame(fd: int, deadline: float | None = None) -> bytearray | None:
-    head = read_exact(fd, _LEN.size, deadline)
-    return None if head is None else read_exact(fd, _LEN.unpack(head)[0], deadline)
+def read_frame(fd: int) -> bytearray | None:
+    head = read_exact(fd, FRAME_LEN.size)
+    return None if head is None else read_exact(fd, FRAME_LEN.unpack(head)[0])
 
 
 def main(runner) -> None:
@@ -58,6 +62,7 @@ def main(runner) -> None:
     os.close(devnull)
     cfg["workdir"] = _make_workdir(cfg)
     _preimport(cfg["preimport"])
+    _warm_up(runner)
     gc.collect()
     gc.freeze()  # children then do not touch (and copy) the zygote's pages when collecting
     while True:
@@ -69,8 +74,8 @@ def main(runner) -> None:
 
 
 def _make_workdir(cfg: dict) -> str:
-    """<tmp>/selfevolve-sbx-<random>/job, owned by the job uid; the parent dir stays root-only."""
-    base = os.path.join(cfg["tmp_root"], "selfevolve-sbx-" + os.urandom(8).hex())
+    """<scratch>/job (scratch = <tmp>/selfevolve-sbx-<random>), owned by the job uid; the parent dir stays root-only."""
+    base = cfg["scratch"]  # named by the parent, which removes it when it stops this zygote
     os.mkdir(base, 0o711)
     work = os.path.join(base, "job")
     _fresh_dir(work, cfg["uid"])
@@ -89,6 +94,19 @@ def _preimport(names: list[str]) -> None:
         importlib.import_module(name)
 
 
+def _warm_up(runner) -> None:
+    """Build, before the first fork, the interpreter state every child would otherwise build for
+    itself: the first `compile` creates the AST node types (~2 ms per child without this), and the
+    first JSON encode sets up the encoder. Only this file's own constant code runs here."""
+    code = compile("def f(x):\n    return [x * k for k in range(3)]", "<warm-up>", "exec")
+    namespace: dict = {}
+    exec(code, namespace)
+    eval(compile("f(1\n)", "<warm-up>", "eval"), namespace)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    runner.emit_to(devnull)({"status": "ok", "outputs": ["[0, 1, 2]"], "error": "", "stdout": "", "stderr": ""})
+    os.close(devnull)
+
+
 def _serve(runner, cfg: dict, request: bytearray, ctl_in: int, ctl_out: int) -> None:
     nonce_r, nonce_w = os.pipe()
     result_r, result_w = os.pipe()
@@ -97,25 +115,25 @@ def _serve(runner, cfg: dict, request: bytearray, ctl_in: int, ctl_out: int) -> 
     os.write(nonce_w, memoryview(request)[:NONCE_BYTES])
     os.close(nonce_w)
     request[:NONCE_BYTES] = bytes(NONCE_BYTES)
-    job = json.loads(bytes(request[NONCE_BYTES:]))
+    timeout, cap = REQUEST.unpack_from(request, NONCE_BYTES)
     pid = os.fork()
     if pid == 0:
         os.close(ctl_in)
         os.close(ctl_out)
         os.close(result_r)
-        runner.child_main(job, cfg, nonce_r, result_w)
+        runner.child_main(memoryview(request)[NONCE_BYTES + REQUEST.size:], timeout, cfg, nonce_r, result_w)
     os.close(nonce_r)
     os.close(result_w)
-    write_frame(ctl_out, json.dumps({"pid": pid}).encode())
-    meta, record = _watch(pid, result_r, time.monotonic() + job["timeout"], job["record_cap"])
+    write_frame(ctl_out, STARTED.pack(pid))
+    done = _watch(pid, result_r, time.monotonic() + timeout, cap)
     os.close(result_r)
-    write_frame(ctl_out, json.dumps(meta).encode())
-    write_frame(ctl_out, bytes(record))
+    write_frame(ctl_out, done)
     _reset_workdir(cfg)
 
 
-def _watch(pid: int, result_r: int, deadline: float, cap: int) -> tuple[dict, bytearray]:
-    """Collect the child's record until it exits, the deadline passes, or the record passes `cap`."""
+def _watch(pid: int, result_r: int, deadline: float, cap: int) -> bytearray:
+    """The DONE frame: collect the child's record until it exits, the deadline passes, or the record
+    passes `cap`; then kill and reap the child."""
     pidfd = os.pidfd_open(pid)
     poller = select.poll()
     poller.register(result_r, select.POLLIN)
@@ -144,7 +162,9 @@ def _watch(pid: int, result_r: int, deadline: float, cap: int) -> tuple[dict, by
     _kill_group(pid)
     _, status = os.waitpid(pid, 0)
     os.close(pidfd)
-    return {"status": status, "timed_out": timed_out, "overflow": overflow}, record[: cap + 1]
+    del record[cap + 1:]
+    record[:0] = DONE.pack(status, timed_out, overflow)
+    return record
 
 
 def _readable(fd: int) -> bool:
