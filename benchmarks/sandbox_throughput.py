@@ -21,6 +21,7 @@ import multiprocessing as mp
 import os
 import statistics
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -51,7 +52,10 @@ def _baseline_check(job: Job) -> tuple[bool, float]:
 
 
 def _quiet() -> None:
+    """Baseline workers: silence the programs' prints and run them in a throwaway directory (some
+    seed programs write files to their working directory; the baseline has no scratch dir of its own)."""
     sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - seed programs print; keep the table readable
+    os.chdir(tempfile.mkdtemp(prefix="selfevolve-baseline-"))
 
 
 @dataclass

@@ -25,6 +25,13 @@ def _register() -> None:
     app.add_typer(behaviors.app, name="behaviors")
     from selfevolve.cli import eval as eval_cli
     app.add_typer(eval_cli.app, name="eval")
+    from selfevolve.cli import azr
+
+    app.command("azr")(azr.azr)
+    from selfevolve.cli import serve, tiny
+
+    app.command("serve")(serve.serve)
+    app.add_typer(tiny.app, name="tiny")
 
 
 def main() -> None:

@@ -1,0 +1,79 @@
+"""Configuration of Absolute Zero self-play (spec `azr.md`). Presets: `configs/azr_<name>.yaml`."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from selfevolve.rl.config import RLConfig
+from selfevolve.tasks.code_io.config import CodeIOConfig
+
+TaskName = Literal["abduction", "deduction", "induction"]
+
+
+class SamplingConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    temperature: float = Field(1.0, gt=0, description="Rollout temperature for both roles and learnability (paper: 1.0).")
+    top_p: float = Field(1.0, gt=0, le=1, description="Rollout nucleus (paper: 1.0).")
+    proposer_max_new_tokens: int = Field(8096, gt=0, description="Proposer response budget (paper: 8,096).")
+    solver_max_new_tokens: int = Field(8096, gt=0, description="Solver response budget (paper: 8,096).")
+    max_prompt_tokens: int = Field(6144, gt=0, description="Longest prompt; longer solver prompts are dropped and the batch refilled (paper: 6,144).")
+    generation_batch_size: int = Field(16, gt=0, description="Sequences decoded together by the local backend.")
+
+
+class EvalConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    tasks: str = Field("heldout_tiny", description="Held-out task file (JSONL task records) or 'heldout_tiny' for the shipped set.")
+    every: int = Field(10, ge=0, description="Evaluate greedily every this many steps (paper: 10); 0 = only at start and end.")
+    limit: int | None = Field(None, gt=0, description="Evaluate on the first N tasks only (None = all).")
+    max_new_tokens: int = Field(8096, gt=0, description="Greedy answer budget.")
+
+
+class AZRConfig(BaseModel):
+    """One self-play run. Fields are named as in the paper; defaults are the paper's 7B settings."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: str = Field("tiny-coder", description="Starting checkpoint: a shipped name, a local HF directory or a cached hub id.")
+    device: str | None = Field(None, description="'cpu', 'cuda', 'cuda:1'...; None = CUDA when available.")
+    seed: int = Field(0, description="Seeds sampling, buffer draws and the trainer.")
+    steps: int = Field(960, gt=0, description="Self-play iterations (paper: 960 scheduled, checkpoints used at ~160-210).")
+    batch_size: int = Field(64, gt=0, description="B: proposer prompts and solver tasks per task type (paper: 64 -> 384 sequences/step).")
+    task_types: list[TaskName] = Field(["abduction", "deduction", "induction"], min_length=1, description="Task types played (ablation: drop some).")
+    prompt_style: Literal["full", "compact"] = Field("full", description="'full' reference prompts for real models; 'compact' for the tiny models.")
+    references: bool = Field(True, description="Show K buffer references to the proposer (ablation: off).")
+    reference_weighting: Literal["uniform", "recency"] = Field("uniform", description="How references are drawn (paper: uniform without replacement).")
+    solver_selection: Literal["max_new", "uniform", "half_new"] = Field("max_new", description="How solver tasks are drawn from a buffer (paper: max_new).")
+    train_proposer: bool = Field(True, description="Train the proposer role (ablation: off = only solver sequences in the update).")
+    seeding: Literal["grow", "zero", "file"] = Field(
+        "grow",
+        description="Initial buffers: 'grow' = the frozen model proposes from the zero triplet (paper's seeding mode); "
+        "'zero' = the zero triplet alone; 'file' = seed_files.",
+    )
+    seed_files: list[str] = Field([], description="With seeding=file: AZR seed JSONL files (triplet and/or induction schema).")
+    seed_buffer_size: int = Field(256, gt=0, description="Seed entries per buffer (paper: B x seed_batch_factor = 256).")
+    control: Literal["none", "constant_proposer_reward", "shuffled_solver_rewards"] = Field(
+        "none",
+        description="Equal-compute controls for learning claims: replace the learnability reward by a constant, "
+        "or shuffle solver rewards within each task type.",
+    )
+    checkpoint_every: int = Field(10, gt=0, description="Checkpoint (model, optimiser, RNG, buffers) every N steps (paper: 10).")
+    sandbox_workers: int | None = Field(None, gt=0, description="Sandbox worker slots; None = one per CPU core.")
+    code_io: CodeIOConfig = Field(default_factory=CodeIOConfig, description="Proposal validation, verification and rewards.")
+    sampling: SamplingConfig = Field(default_factory=SamplingConfig)
+    eval: EvalConfig = Field(default_factory=EvalConfig)
+    rl: RLConfig = Field(
+        default_factory=lambda: RLConfig(advantage_estimator="trr_pp", learning_rate=1e-6, entropy_coeff=0.001, weight_decay=0.01),
+        description="Trainer settings; other estimators are ablations (paper: TRR++, AdamW lr 1e-6, wd 0.01, clip 0.2, entropy 0.001, grad clip 1.0).",
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "AZRConfig":
+        if self.seeding == "file" and not self.seed_files:
+            raise ValueError("seeding='file' needs seed_files: a list of AZR seed JSONL paths")
+        if "induction" in self.task_types and not {"abduction", "deduction"} & set(self.task_types) and self.seeding == "zero":
+            raise ValueError("induction alone with seeding='zero' has only one program to play with; add abduction or deduction")
+        return self

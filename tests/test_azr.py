@@ -1,0 +1,178 @@
+"""Absolute Zero self-play: the step's wiring with a scripted policy, controls, and kill -9 resume."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from selfevolve.llm.tiny.build import build_tiny
+from selfevolve.llm.tiny.corpus import write_corpus
+from selfevolve.llm.types import Completion
+from selfevolve.recipes.azr import PhaseTimer, Players, Sequence_, apply_control, commit_step, self_play_step, update_batch
+from selfevolve.recipes.azr_config import AZRConfig
+from selfevolve.sandbox import Sandbox, SandboxConfig
+from selfevolve.store.db import RunStore
+from selfevolve.tasks.code_io import (
+    CodeTask,
+    TaskBuffer,
+    TaskType,
+    render_proposer_completion,
+    render_solver_completion,
+    zero_induction,
+    zero_triplet,
+)
+
+SEEDS = [CodeTask(TaskType.DEDUCTION, f"def f(x):\n    return x * {k} + 1", (f"{k}",), (f"{k * k + 1}",)) for k in range(2, 6)]
+
+
+@pytest.fixture(scope="module")
+def nano_dir(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("azr_nano")
+    docs = [render_solver_completion(t) + render_proposer_completion(t) for t in SEEDS] * 10
+    write_corpus(root / "corpus.jsonl", docs)
+    return build_tiny("nano", root / "corpus.jsonl", root / "model")
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    with Sandbox(SandboxConfig(workers=2, timeout=5)) as sb:
+        yield sb
+
+
+class ScriptedPolicy:
+    """Answers like a policy that proposes a fresh valid program each time and solves deduction."""
+
+    def __init__(self, tokenizer):
+        self.tokenizer = tokenizer
+        self.counter = 0
+
+    def generate(self, prompts, params):
+        return [[self._one(p) for _ in range(params.n)] for p in prompts]
+
+    def _one(self, prompt: str) -> Completion:
+        self.counter += 1
+        if "Propose induction" in prompt:
+            inputs = tuple(str(i) for i in range(10))
+            text = render_proposer_completion(CodeTask(TaskType.INDUCTION, "", inputs, inputs, "adds"), "ten ints")
+        elif "Propose" in prompt:
+            k = self.counter
+            task = CodeTask(TaskType.DEDUCTION, f"def g(x):\n    return x + {k}", ("1",), ("",))
+            text = render_proposer_completion(task, "new")
+        elif "Solve deduction" in prompt:
+            text = "\nno idea\n</think>\n<answer>\n```output\n3\n```\n</answer>"
+        else:
+            text = "unformatted"
+        ids = self.tokenizer(text)["input_ids"]
+        return Completion(text, ids, [], "stop")
+
+
+def _config(**over) -> AZRConfig:
+    base = dict(model="unused", steps=2, batch_size=3, prompt_style="compact", seeding="zero",
+                code_io={"num_references": 2, "learnability_samples": 2, "timeout": 5.0},
+                sampling={"max_prompt_tokens": 400})
+    return AZRConfig.model_validate({**base, **over})
+
+
+def _players(nano_dir, sandbox, store):
+    from selfevolve.llm.loading import load_model
+
+    _, tok = load_model(nano_dir, device="cpu", dtype=torch.float32)
+    buffers = {t: TaskBuffer(store, t) for t in TaskType}
+    for t in (TaskType.ABDUCTION, TaskType.DEDUCTION):
+        buffers[t].add([zero_triplet(t), *SEEDS], step=0)
+    buffers[TaskType.INDUCTION].add([zero_induction()], step=0)
+    return Players(ScriptedPolicy(tok), tok, sandbox, buffers, random.Random(0))
+
+
+def test_step_trains_both_roles_and_grows_buffers(nano_dir, sandbox):
+    cfg, store = _config(), RunStore()
+    p = _players(nano_dir, sandbox, store)
+    before = {t: len(b) for t, b in p.buffers.items()}
+    outcome = self_play_step(cfg, p, step=1, timer=PhaseTimer())
+    keys = {(s.task_type.long_name, s.role) for s in outcome.sequences}
+    assert keys == {(t, r) for t in ("abduction", "deduction", "induction") for r in ("propose", "solve")}
+    assert len(outcome.sequences) == 6 * cfg.batch_size
+    # every scripted proposal is valid; the scripted solver is always wrong, so learnability is extreme -> 0.0
+    proposer_rewards = {s.reward for s in outcome.sequences if s.role == "propose"}
+    assert proposer_rewards == {cfg.code_io.proposer_extreme_reward}
+    assert outcome.stats["propose/deduction/valid_rate"] == 1.0
+    # deduction answers "3" are right only for seeds whose output is 3 (none here): formatted but wrong
+    assert {s.reward for s in outcome.sequences if s.role == "solve" and s.task_type is TaskType.DEDUCTION} == {-0.5}
+    # abduction/induction solver answers are unformatted: format failure
+    assert {s.reward for s in outcome.sequences if s.role == "solve" and s.task_type is TaskType.INDUCTION} == {-1.0}
+    commit_step(store, p.buffers, outcome, step=1)
+    assert all(len(p.buffers[t]) > before[t] for t in TaskType)
+    assert all(task.step == 1 for task in p.buffers[TaskType.DEDUCTION].tasks(step=1))
+    batch = update_batch(outcome.sequences, p.tokenizer)
+    assert batch.old_logprobs is None  # scripted completions carry no log-probs: the trainer recomputes them
+    assert set(batch.keys) == keys
+
+
+def test_proposer_training_off_leaves_only_solver_sequences(nano_dir, sandbox):
+    p = _players(nano_dir, sandbox, RunStore())
+    outcome = self_play_step(_config(train_proposer=False), p, step=1, timer=PhaseTimer())
+    assert {s.role for s in outcome.sequences} == {"solve"}
+
+
+def _seq(role, t, reward):
+    return Sequence_("p", Completion("c"), reward, t, role)
+
+
+def test_controls_replace_learnability_or_shuffle_solver_rewards():
+    seqs = [_seq("propose", TaskType.DEDUCTION, 0.75), _seq("propose", TaskType.DEDUCTION, -1.0)]
+    seqs += [_seq("solve", TaskType.DEDUCTION, r) for r in (1.0, -0.5, -1.0, 1.0)]
+    const = apply_control(_config(control="constant_proposer_reward"), seqs, random.Random(0))
+    assert [s.reward for s in const[:2]] == [0.5, -1.0]  # invalid proposals keep their penalty
+    assert [s.reward for s in const[2:]] == [1.0, -0.5, -1.0, 1.0]
+    shuffled = apply_control(_config(control="shuffled_solver_rewards"), seqs, random.Random(3))
+    assert sorted(s.reward for s in shuffled[2:]) == sorted(s.reward for s in seqs[2:])
+    assert [s.reward for s in shuffled[:2]] == [0.75, -1.0]
+
+
+def _run_cli(args, **kw):
+    return subprocess.Popen([sys.executable, "-m", "selfevolve", "azr", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, start_new_session=True, **kw)
+
+
+@pytest.mark.slow
+def test_kill_9_then_resume_continues_from_checkpoint_with_buffers_intact(nano_dir, tmp_path):
+    run = tmp_path / "run"
+    seed_file = tmp_path / "seeds.jsonl"
+    seed_file.write_text("".join(json.dumps({"snippet": t.program, "input": t.input, "output": t.output, "imports": []}) + "\n" for t in SEEDS))
+    args = ["--out", str(run), "--set", f"model={nano_dir}", "--set", "steps=5", "--set", "batch_size=2",
+            "--set", "seeding=file", "--set", f"seed_files=[{seed_file}]", "--set", "checkpoint_every=1",
+            "--set", "eval.every=0", "--set", "eval.limit=3", "--set", "eval.max_new_tokens=8",
+            "--set", "sampling.proposer_max_new_tokens=12", "--set", "sampling.solver_max_new_tokens=8",
+            "--set", "code_io.learnability_samples=2", "--set", "sandbox_workers=1", "--set", "device=cpu"]
+    proc = _run_cli(args)
+    ckpt = run / "checkpoints" / "step_000002"
+    deadline = time.time() + 240
+    while not ckpt.exists() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+    assert ckpt.exists(), proc.stdout.read().decode()[-2000:]
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    with sqlite3.connect(run / "store.sqlite") as db:
+        kept_before = db.execute("SELECT id, buffer, program FROM tasks WHERE step <= 2 ORDER BY id").fetchall()
+    done = _run_cli(["--resume", str(run)])
+    out = done.communicate(timeout=300)[0].decode()
+    assert done.returncode == 0, out[-3000:]
+    assert "resumed" in out
+    steps = [json.loads(line)["step"] for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert sorted(set(steps)) == list(range(0, 6)) and steps == sorted(steps)
+    with sqlite3.connect(run / "store.sqlite") as db:
+        kept_after = db.execute("SELECT id, buffer, program FROM tasks WHERE step <= 2 ORDER BY id").fetchall()
+        per_step = dict(db.execute("SELECT step, COUNT(*) FROM rollouts GROUP BY step").fetchall())
+    assert kept_after == kept_before and len(kept_before) >= 2 * len(SEEDS)
+    assert per_step == {s: 6 * 2 for s in range(1, 6)}  # every step's sequences exactly once
+    assert (run / "report.html").is_file() and (run / "tasks_deduction.jsonl").is_file()
