@@ -14,22 +14,15 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from selfevolve.cli import sandbox
-
-    app.add_typer(sandbox.app, name="sandbox")
-    from selfevolve.cli import countdown
-
-    app.add_typer(countdown.app, name="countdown")
-    from selfevolve.cli import behaviors
-
-    app.add_typer(behaviors.app, name="behaviors")
+    """Attach the command groups (imported here so `selfevolve --help` stays quick to import)."""
+    from selfevolve.cli import azr, behaviors, countdown, sandbox, serve, tiny
     from selfevolve.cli import eval as eval_cli
-    app.add_typer(eval_cli.app, name="eval")
-    from selfevolve.cli import azr
 
     app.command("azr")(azr.azr)
-    from selfevolve.cli import serve, tiny
-
+    app.add_typer(countdown.app, name="countdown")
+    app.add_typer(behaviors.app, name="behaviors")
+    app.add_typer(eval_cli.app, name="eval")
+    app.add_typer(sandbox.app, name="sandbox")
     app.command("serve")(serve.serve)
     app.add_typer(tiny.app, name="tiny")
 

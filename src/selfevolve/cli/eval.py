@@ -25,7 +25,12 @@ def _sandbox(workers: int):
 def code_io(
     tasks: Path = typer.Option(..., "--tasks", exists=True, dir_okay=False, help="Task records (JSONL)."),
     answers: Optional[Path] = typer.Option(None, "--answers", exists=True, dir_okay=False, help="Answer records {id, completion} (JSONL)."),
-    model: Optional[str] = typer.Option(None, "--model", help="Model to sample answers from (see below)."),
+    model: Optional[str] = typer.Option(None, "--model", help="Sample answers from this model (shipped name, local dir, cached hub id)."),
+    n: int = typer.Option(1, "-n", help="With --model: samples per task (pass@n is reported)."),
+    temperature: float = typer.Option(0.0, help="With --model: 0 = greedy."),
+    max_new_tokens: int = typer.Option(256, help="With --model: answer budget in tokens."),
+    style: str = typer.Option("compact", help="With --model: prompt style, compact (tiny models) or full."),
+    device: Optional[str] = typer.Option(None, help="With --model: cpu, cuda, cuda:1 (default: CUDA when available)."),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write verdict records {id, correct, reason} here."),
     equality: str = typer.Option("strict", help="Deduction equality: strict | python_eq."),
     workers: int = typer.Option(2, help="Sandbox worker slots."),
@@ -36,28 +41,33 @@ def code_io(
 
       selfevolve eval code-io --tasks src/selfevolve/data/code_io/heldout_tiny.jsonl --answers answers.jsonl -o verdicts.jsonl
 
-    `--model` sampling goes through `selfevolve.eval.code_io.sample_answers(tasks, generate, n=, temperature=)`
-    with a backend's `generate(prompts, n, temperature)`; until a backend is registered for this
-    command, produce an answers file with it and pass `--answers`.
+      selfevolve eval code-io --tasks src/selfevolve/data/code_io/heldout_tiny.jsonl --model tiny-coder -n 4 --temperature 1
     """
     from selfevolve.eval.code_io import load_answers, load_tasks, score_answers
     from selfevolve.tasks.code_io.config import CodeIOConfig
 
     if (answers is None) == (model is None):
         raise typer.BadParameter("pass exactly one of --answers ANSWERS.jsonl or --model M")
-    if model is not None:
-        raise typer.BadParameter(
-            "no model backend is registered for `eval code-io` in this build; generate answers with "
-            "selfevolve.eval.code_io.sample_answers(...) and score them with --answers"
-        )
     task_map = load_tasks(tasks)
-    pairs = load_answers(answers)
+    pairs = load_answers(answers) if answers is not None else _sample(task_map, model, n, temperature, max_new_tokens, style, device)
     with _sandbox(workers) as sb:
         verdicts = score_answers(task_map, pairs, sb, CodeIOConfig(equality=equality))
     _print_summary(verdicts)
     if output is not None:
         output.write_text("".join(json.dumps(v) + "\n" for v in verdicts))
         console.print(f"wrote {len(verdicts)} verdicts to {output}")
+
+
+def _sample(task_map, model: str, n: int, temperature: float, max_new_tokens: int, style: str, device):
+    from selfevolve.eval.code_io import sample_answers, text_sampler
+    from selfevolve.llm import TransformersGenerator, load_model
+
+    if style not in ("compact", "full"):
+        raise typer.BadParameter(f"--style {style!r} is not a prompt style; use compact or full")
+    with console.status(f"sampling {n} answer(s) per task from {model}"):
+        m, tok = load_model(model, device=device)
+        generate = text_sampler(TransformersGenerator(m, tok), max_new_tokens)
+        return sample_answers(task_map, generate, n=n, temperature=temperature, style=style)
 
 
 def _print_summary(verdicts: list[dict]) -> None:

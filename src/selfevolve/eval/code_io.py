@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
+from selfevolve.llm.types import Generator, SamplingParams
 from selfevolve.tasks.code_io.config import CodeIOConfig
 from selfevolve.tasks.code_io.execution import Runner
 from selfevolve.tasks.code_io.prompts import Style, solver_prompt
@@ -111,6 +112,16 @@ def sample_answers(
     if len(outs) != len(ids):
         raise ValueError(f"generate returned {len(outs)} lists for {len(ids)} prompts")
     return [(tid, c) for tid, cs in zip(ids, outs) for c in cs]
+
+
+def text_sampler(generator: Generator, max_new_tokens: int, top_p: float = 1.0) -> GenerateFn:
+    """A `GenerateFn` over any `selfevolve.llm` Generator (temperature 0 = greedy)."""
+
+    def generate(prompts: list[str], n: int, temperature: float) -> list[list[str]]:
+        params = SamplingParams(n=n, max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p)
+        return [[c.text for c in cs] for cs in generator.generate(prompts, params)]
+
+    return generate
 
 
 @dataclass(frozen=True)

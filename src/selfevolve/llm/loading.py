@@ -9,6 +9,7 @@ from pathlib import Path
 import torch
 from safetensors import SafetensorError
 from transformers import AutoModelForCausalLM, AutoTokenizer
+from transformers.utils import logging as hf_logging
 
 from selfevolve.llm.errors import ModelLoadError
 
@@ -80,6 +81,7 @@ def default_dtype(device: str) -> torch.dtype:
 def load_model(name_or_path: str | os.PathLike, device: str | None = None, dtype: torch.dtype | str | None = None):
     """Load `(model, tokenizer)` in eval mode; the tokenizer pads on the left and has a pad token."""
     path = resolve_model_path(name_or_path)
+    hf_logging.disable_progress_bar()  # callers show their own progress; tiny shards load instantly
     device = device or default_device()
     if isinstance(dtype, str):
         if not isinstance(getattr(torch, dtype, None), torch.dtype):

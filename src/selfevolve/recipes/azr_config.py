@@ -40,6 +40,7 @@ class AZRConfig(BaseModel):
     model: str = Field("tiny-coder", description="Starting checkpoint: a shipped name, a local HF directory or a cached hub id.")
     device: str | None = Field(None, description="'cpu', 'cuda', 'cuda:1'...; None = CUDA when available.")
     seed: int = Field(0, description="Seeds sampling, buffer draws and the trainer.")
+    threads: int | None = Field(None, gt=0, description="torch CPU threads; None = torch's default. 1 is fastest for tiny models on a shared 2-core CPU.")
     steps: int = Field(960, gt=0, description="Self-play iterations (paper: 960 scheduled, checkpoints used at ~160-210).")
     batch_size: int = Field(64, gt=0, description="B: proposer prompts and solver tasks per task type (paper: 64 -> 384 sequences/step).")
     task_types: list[TaskName] = Field(["abduction", "deduction", "induction"], min_length=1, description="Task types played (ablation: drop some).")

@@ -20,16 +20,14 @@ from pathlib import Path
 
 import torch
 import yaml
-from transformers.utils import logging as hf_logging
 from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
 from selfevolve.config import dump_config
-from selfevolve.eval.code_io import HELDOUT_TINY, load_tasks, sample_answers, score_answers, summarize
+from selfevolve.eval.code_io import HELDOUT_TINY, load_tasks, sample_answers, score_answers, summarize, text_sampler
 from selfevolve.llm.loading import load_model
 from selfevolve.llm.transformers_backend import TransformersGenerator
-from selfevolve.llm.types import SamplingParams
 from selfevolve.recipes.azr import PhaseTimer, Players, commit_step, self_play_step, update_batch
 from selfevolve.recipes.azr_config import AZRConfig
 from selfevolve.report.html import Report, Table as ReportTable, line_plot, read_metrics, write_report
@@ -72,7 +70,8 @@ class Run:
 def run_azr(cfg: AZRConfig | None, run_dir: Path, resume: bool = False) -> Path:
     """Train (or resume) a self-play run in `run_dir`; returns the path of its HTML report."""
     cfg = _prepare_dir(cfg, run_dir, resume)
-    hf_logging.disable_progress_bar()  # our own progress display is enough
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
     random.seed(cfg.seed)
     torch.manual_seed(cfg.seed)
     model, tokenizer = load_model(cfg.model, device=cfg.device)
@@ -134,17 +133,13 @@ def _seed_tasks(cfg: AZRConfig, p: Players):
         kept = import_seeds(records, p.sandbox, cfg.code_io).tasks
         triplets = [t for t in kept if t.type is not TaskType.INDUCTION]
         return triplets or [zero_triplet()], [t for t in kept if t.type is TaskType.INDUCTION] or [zero_induction()]
-    generate = lambda prompts: [c[0].text for c in p.generator.generate(prompts, _sampling(cfg, cfg.sampling.proposer_max_new_tokens))]  # noqa: E731
+    sample = text_sampler(p.generator, cfg.sampling.proposer_max_new_tokens, cfg.sampling.top_p)
+    generate = lambda prompts: [c[0] for c in sample(prompts, 1, cfg.sampling.temperature)]  # noqa: E731
     triplets, induction = grow_seeds(
         generate, p.sandbox, config=cfg.code_io, target=cfg.seed_buffer_size, batch_size=cfg.batch_size,
         style=cfg.prompt_style, rng=p.rng,
     )
     return triplets, induction or [zero_induction()]
-
-
-def _sampling(cfg: AZRConfig, max_new: int, n: int = 1, temperature: float | None = None) -> SamplingParams:
-    t = cfg.sampling.temperature if temperature is None else temperature
-    return SamplingParams(n=n, max_new_tokens=max_new, temperature=t, top_p=cfg.sampling.top_p)
 
 
 def _checkpoints(run_dir: Path) -> list[Path]:
@@ -239,10 +234,7 @@ def heldout_tasks(cfg: AZRConfig) -> dict:
 
 def evaluate_generator(generator, tasks: dict, sandbox, cfg: AZRConfig) -> dict[str, float]:
     """Greedy accuracy per task type on held-out tasks, as `eval/<type>/accuracy` metrics."""
-    def generate(prompts, n, temperature):
-        params = _sampling(cfg, cfg.eval.max_new_tokens, n, temperature)
-        return [[c.text for c in cs] for cs in generator.generate(prompts, params)]
-
+    generate = text_sampler(generator, cfg.eval.max_new_tokens, cfg.sampling.top_p)
     answers = sample_answers(tasks, generate, n=1, temperature=0.0, style=cfg.prompt_style)
     verdicts = score_answers(tasks, answers, sandbox, cfg.code_io)
     return {f"eval/{kind}/accuracy": s.accuracy for kind, s in summarize(verdicts).items()}
