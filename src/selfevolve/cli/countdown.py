@@ -98,3 +98,81 @@ def solve_cmd(
     for expression in solutions:
         typer.echo(expression)
     typer.echo(f"{len(solutions)} solution(s)", err=True)
+
+
+def _config_error(e: Exception, recipe: str) -> typer.Exit:
+    from selfevolve.config import ConfigError, preset_names
+
+    typer.secho(f"error: {e}", fg="red", err=True)
+    if isinstance(e, ConfigError) and "unknown preset" in str(e):
+        typer.echo(f"presets: {', '.join(preset_names(recipe))}", err=True)
+    return typer.Exit(2)
+
+
+@app.command("train")
+def train_cmd(
+    preset: str = typer.Option("tiny", help="Shipped preset: tiny (CPU, GRPO), tiny-ppo (CPU, PPO + critic), qwen2.5-3b (GPU)."),
+    config: Optional[Path] = typer.Option(None, "--config", "-c", help="YAML file layered over the preset."),
+    set_: list[str] = typer.Option([], "--set", "-s", help="Override a field, e.g. --set steps=20 --set rl.learning_rate=1e-5."),
+    out: Path = typer.Option(Path("runs/countdown"), "--out", "-o", help="Run directory (config, metrics, checkpoints, report)."),
+    resume: Optional[Path] = typer.Option(None, help="Continue the run in this directory from its newest checkpoint (--set applies, e.g. steps=400)."),
+) -> None:
+    """R1-Zero-style RL on Countdown from a base model (GRPO, or PPO with a critic), with held-out evaluation.
+
+    Examples:
+
+      selfevolve countdown train                                   # tiny-countdown, GRPO, CPU
+
+      selfevolve countdown train --preset tiny-ppo --out runs/cd-ppo
+
+      selfevolve countdown train --resume runs/countdown --set steps=60
+
+      selfevolve countdown train --preset qwen2.5-3b --set model=/path/to/Qwen2.5-3B
+    """
+    from selfevolve.config import ConfigError, load_config
+    from selfevolve.recipes.countdown_config import CountdownConfig
+    from selfevolve.recipes.countdown_zero import RunDirError, run_countdown
+
+    try:
+        if resume is not None:
+            report = run_countdown(None, resume, resume=True, overrides=set_)
+        else:
+            report = run_countdown(load_config(CountdownConfig, "countdown", preset, config, set_), out)
+    except (ConfigError, RunDirError) as e:
+        raise _config_error(e, "countdown") from e
+    typer.echo(f"report: {report}")
+
+
+@app.command("study")
+def study_cmd(
+    preset: str = typer.Option("tiny", help="Shipped study preset: tiny (CPU, tiny-countdown)."),
+    config: Optional[Path] = typer.Option(None, "--config", "-c", help="YAML file layered over the preset."),
+    set_: list[str] = typer.Option([], "--set", "-s", help="Override a field, e.g. --set seeds=[0] --set rl.steps=10."),
+    out: Path = typer.Option(Path("runs/countdown-study"), "--out", "-o", help="Study directory."),
+    resume: Optional[Path] = typer.Option(None, help="Continue the study in this directory (finished runs are kept)."),
+) -> None:
+    """The priming study in miniature: per condition and seed, SFT on synthetic traces (none: no SFT), then RL.
+
+    Writes a report with accuracy and behaviour curves per condition (mean ± sd over seeds) and a summary table.
+
+    Examples:
+
+      selfevolve countdown study --out runs/study                  # 5 conditions x 3 seeds on CPU
+
+      selfevolve countdown study --set 'conditions=[none, all_strategies]' --set 'seeds=[0]'
+
+      selfevolve countdown study --resume runs/study
+    """
+    from selfevolve.config import ConfigError, load_config
+    from selfevolve.recipes.countdown_config import StudyConfig
+    from selfevolve.recipes.countdown_study import run_study
+    from selfevolve.recipes.countdown_zero import RunDirError
+
+    try:
+        if resume is not None:
+            report = run_study(None, resume, resume=True)
+        else:
+            report = run_study(load_config(StudyConfig, "countdown-study", preset, config, set_), out)
+    except (ConfigError, RunDirError) as e:
+        raise _config_error(e, "countdown-study") from e
+    typer.echo(f"report: {report}")
