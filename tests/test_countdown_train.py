@@ -13,7 +13,8 @@ from selfevolve.llm.tiny.build import build_tiny
 from selfevolve.llm.tiny.corpora.countdown import corpus
 from selfevolve.llm.tiny.corpus import write_corpus
 from selfevolve.recipes.countdown_config import CountdownConfig, DataConfig
-from selfevolve.recipes.countdown_zero import RunDirError, problem_key, run_countdown, split_problems
+from selfevolve.recipes.countdown_zero import problem_key, run_countdown, split_problems
+from selfevolve.recipes.rundir import RunDirError
 from selfevolve.report.html import read_metrics
 
 

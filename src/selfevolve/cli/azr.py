@@ -29,7 +29,8 @@ def azr(
       selfevolve azr --preset qwen2.5-coder-7b --set model=/path/to/Qwen2.5-Coder-7B
     """
     from selfevolve.recipes.azr_config import AZRConfig
-    from selfevolve.recipes.azr_run import RunDirError, run_azr
+    from selfevolve.recipes.azr_run import run_azr
+    from selfevolve.recipes.rundir import RunDirError
 
     try:
         if resume is not None:

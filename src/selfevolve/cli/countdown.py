@@ -131,7 +131,8 @@ def train_cmd(
     """
     from selfevolve.config import ConfigError, load_config
     from selfevolve.recipes.countdown_config import CountdownConfig
-    from selfevolve.recipes.countdown_zero import RunDirError, run_countdown
+    from selfevolve.recipes.countdown_zero import run_countdown
+    from selfevolve.recipes.rundir import RunDirError
 
     try:
         if resume is not None:
@@ -166,7 +167,7 @@ def study_cmd(
     from selfevolve.config import ConfigError, load_config
     from selfevolve.recipes.countdown_config import StudyConfig
     from selfevolve.recipes.countdown_study import run_study
-    from selfevolve.recipes.countdown_zero import RunDirError
+    from selfevolve.recipes.rundir import RunDirError
 
     try:
         if resume is not None:

@@ -12,24 +12,21 @@ held when the checkpoint was taken. Checkpoints are written to `*.partial` and r
 
 from __future__ import annotations
 
-import json
 import random
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-import yaml
 from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from selfevolve.config import dump_config
 from selfevolve.eval.code_io import HELDOUT_TINY, load_tasks, sample_answers, score_answers, summarize, text_sampler
 from selfevolve.llm.loading import load_model
 from selfevolve.llm.transformers_backend import TransformersGenerator
 from selfevolve.recipes.azr import PhaseTimer, Players, commit_step, self_play_step, update_batch
 from selfevolve.recipes.azr_config import AZRConfig
+from selfevolve.recipes.rundir import load_latest, prepare, save_checkpoint, truncate_jsonl
 from selfevolve.report.html import Report, Table as ReportTable, line_plot, read_metrics, write_report
 from selfevolve.rl import Trainer
 from selfevolve.rl.metrics import MetricsLogger
@@ -50,10 +47,6 @@ from selfevolve.tasks.code_io import (
 console = Console()
 
 
-class RunDirError(ValueError):
-    """A run directory that cannot be started or resumed as asked."""
-
-
 @dataclass
 class Run:
     cfg: AZRConfig
@@ -69,7 +62,7 @@ class Run:
 
 def run_azr(cfg: AZRConfig | None, run_dir: Path, resume: bool = False) -> Path:
     """Train (or resume) a self-play run in `run_dir`; returns the path of its HTML report."""
-    cfg = _prepare_dir(cfg, run_dir, resume)
+    cfg = prepare(AZRConfig, cfg, run_dir, resume)
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     random.seed(cfg.seed)
@@ -93,19 +86,6 @@ def run_azr(cfg: AZRConfig | None, run_dir: Path, resume: bool = False) -> Path:
     report = write_azr_report(run_dir, store)
     store.close()
     return report
-
-
-def _prepare_dir(cfg: AZRConfig | None, run_dir: Path, resume: bool) -> AZRConfig:
-    saved = run_dir / "config.yaml"
-    if resume:
-        if not saved.is_file():
-            raise RunDirError(f"{run_dir} holds no run to resume (no config.yaml); start one with --out {run_dir}")
-        return AZRConfig.model_validate(yaml.safe_load(saved.read_text()))
-    if saved.exists():
-        raise RunDirError(f"{run_dir} already holds a run; continue it with --resume {run_dir} or pick another --out")
-    run_dir.mkdir(parents=True, exist_ok=True)
-    dump_config(cfg, saved)
-    return cfg
 
 
 # ---------------------------------------------------------------- seeding and resume
@@ -142,38 +122,18 @@ def _seed_tasks(cfg: AZRConfig, p: Players):
     return triplets, induction or [zero_induction()]
 
 
-def _checkpoints(run_dir: Path) -> list[Path]:
-    return sorted(p for p in (run_dir / "checkpoints").glob("step_*") if p.is_dir() and not p.name.endswith(".partial"))
-
-
 def _checkpoint(run: Run, step: int) -> None:
-    final = run.dir / "checkpoints" / f"step_{step:06d}"
-    partial = final.with_name(final.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    run.trainer.save_checkpoint(partial)
-    torch.save({"step": step, "rng": run.players.rng.getstate()}, partial / "recipe.pt")
-    partial.rename(final)
-    for old in _checkpoints(run.dir)[:-2]:  # keep the two newest
-        shutil.rmtree(old)
+    save_checkpoint(run.dir, run.trainer, step, {"rng": run.players.rng.getstate()})
 
 
 def _restore(run: Run) -> int:
-    ckpts = _checkpoints(run.dir)
-    if not ckpts:
-        raise RunDirError(f"{run.dir} has no complete checkpoint yet; start it again with a fresh --out")
-    run.trainer.load_checkpoint(ckpts[-1])
-    state = torch.load(ckpts[-1] / "recipe.pt", weights_only=False)
+    state = load_latest(run.dir, run.trainer)
     run.players.rng.setstate(state["rng"])
     step = state["step"]
     run.store.rollback_to(step)
-    _truncate_metrics(run.dir / "metrics.jsonl", step)
+    truncate_jsonl(run.dir / "metrics.jsonl", step)
     console.print(f"resumed {run.dir} at step {step} ({sum(len(b) for b in run.players.buffers.values())} buffered tasks)")
     return step
-
-
-def _truncate_metrics(path: Path, step: int) -> None:
-    rows = [r for r in read_metrics(path) if r["step"] <= step]
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
 
 
 # ---------------------------------------------------------------- the loop

@@ -23,14 +23,13 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import torch
-import yaml
 from transformers import AutoTokenizer
 
 from selfevolve.behaviors.types import BEHAVIORS
-from selfevolve.config import dump_config
 from selfevolve.llm.loading import resolve_model_path
 from selfevolve.recipes.countdown_config import StudyConfig
-from selfevolve.recipes.countdown_zero import RunDirError, checkpoints, console, run_countdown, split_problems
+from selfevolve.recipes.countdown_zero import console, run_countdown, split_problems
+from selfevolve.recipes.rundir import checkpoints, prepare
 from selfevolve.recipes.priming import prime, priming_records
 from selfevolve.report.html import Figure, Report, Table, read_metrics, write_report
 
@@ -44,7 +43,7 @@ def arms(cfg: StudyConfig) -> list[str]:
 
 def run_study(cfg: StudyConfig | None, out: Path, resume: bool = False) -> Path:
     """Run (or continue) every condition × seed; returns the study report's path."""
-    cfg = _prepare(cfg, out, resume)
+    cfg = prepare(StudyConfig, cfg, out, resume)
     if cfg.rl.torch_threads:  # SFT runs in this process before each RL run sets it again
         torch.set_num_threads(cfg.rl.torch_threads)
     _, test = split_problems(cfg.rl.data)
@@ -52,19 +51,6 @@ def run_study(cfg: StudyConfig | None, out: Path, resume: bool = False) -> Path:
         for arm in arms(cfg):
             _run_one(cfg, arm, seed, out / arm / f"seed{seed}", test)
     return write_study_report(out, cfg)
-
-
-def _prepare(cfg: StudyConfig | None, out: Path, resume: bool) -> StudyConfig:
-    saved = out / "config.yaml"
-    if resume:
-        if not saved.is_file():
-            raise RunDirError(f"{out} holds no study to resume (no config.yaml); start one with --out {out}")
-        return StudyConfig.model_validate(yaml.safe_load(saved.read_text()))
-    if saved.exists():
-        raise RunDirError(f"{out} already holds a study; continue it with --resume {out} or pick another --out")
-    out.mkdir(parents=True, exist_ok=True)
-    dump_config(cfg, saved)
-    return cfg
 
 
 def _run_one(cfg: StudyConfig, arm: str, seed: int, where: Path, test) -> None:

@@ -20,23 +20,21 @@ from __future__ import annotations
 
 import json
 import random
-import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-import yaml
 from rich.console import Console
 from transformers.utils import logging as hf_logging
 
 from selfevolve.behaviors.rules import count_behaviors, think_text
 from selfevolve.behaviors.types import BEHAVIORS
-from selfevolve.config import apply_overrides, dump_config
 from selfevolve.llm.loading import load_model
 from selfevolve.llm.transformers_backend import TransformersGenerator
 from selfevolve.llm.types import Completion, SamplingParams
 from selfevolve.recipes.countdown_config import CountdownConfig, DataConfig
+from selfevolve.recipes.rundir import load_latest, prepare, save_checkpoint, truncate_jsonl
 from selfevolve.report.html import Report, Table, line_plot, read_metrics, write_report
 from selfevolve.rl import Rollout, Trainer, rollout
 from selfevolve.rl.metrics import MetricsLogger
@@ -52,10 +50,6 @@ from selfevolve.tasks.countdown import (
 )
 
 console = Console()
-
-
-class RunDirError(ValueError):
-    """A run directory that cannot be started or resumed as asked."""
 
 
 # ---------------------------------------------------------------- problems
@@ -207,7 +201,7 @@ def run_countdown(cfg: CountdownConfig | None, run_dir: Path, resume: bool = Fal
 
     On resume, `overrides` (e.g. `steps=400`) are applied to the saved config, so a finished run can be extended.
     """
-    cfg = _prepare_dir(cfg, run_dir, resume, overrides)
+    cfg = prepare(CountdownConfig, cfg, run_dir, resume, overrides)
     hf_logging.disable_progress_bar()
     if cfg.torch_threads:
         torch.set_num_threads(cfg.torch_threads)
@@ -225,21 +219,6 @@ def run_countdown(cfg: CountdownConfig | None, run_dir: Path, resume: bool = Fal
     model.save_pretrained(run_dir / "model")
     tokenizer.save_pretrained(run_dir / "model")
     return write_countdown_report(run_dir)
-
-
-def _prepare_dir(cfg: CountdownConfig | None, run_dir: Path, resume: bool, overrides) -> CountdownConfig:
-    saved = run_dir / "config.yaml"
-    if resume:
-        if not saved.is_file():
-            raise RunDirError(f"{run_dir} holds no run to resume (no config.yaml); start one with --out {run_dir}")
-        cfg = CountdownConfig.model_validate(apply_overrides(yaml.safe_load(saved.read_text()), list(overrides)))
-        dump_config(cfg, saved)
-        return cfg
-    if saved.exists():
-        raise RunDirError(f"{run_dir} already holds a run; continue it with --resume {run_dir} or pick another --out")
-    run_dir.mkdir(parents=True, exist_ok=True)
-    dump_config(cfg, saved)
-    return cfg
 
 
 def _start(run: Run) -> int:
@@ -271,31 +250,14 @@ def _log(run: Run, step: int, metrics: dict[str, float], samples: list[dict]) ->
     console.print(f"step {step}/{run.cfg.steps} " + " ".join(f"{k} {v:.3f}" for k, v in shown.items()))
 
 
-def checkpoints(run_dir: Path) -> list[Path]:
-    return sorted(p for p in (run_dir / "checkpoints").glob("step_*") if p.is_dir() and not p.name.endswith(".partial"))
-
-
 def _checkpoint(run: Run, step: int) -> None:
-    final = run.dir / "checkpoints" / f"step_{step:06d}"
-    partial = final.with_name(final.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    run.trainer.save_checkpoint(partial)
-    torch.save({"step": step}, partial / "recipe.pt")
-    partial.rename(final)
-    for old in checkpoints(run.dir)[:-2]:  # keep the two newest
-        shutil.rmtree(old)
+    save_checkpoint(run.dir, run.trainer, step)
 
 
 def _restore(run: Run) -> int:
-    ckpts = checkpoints(run.dir)
-    if not ckpts:
-        raise RunDirError(f"{run.dir} has no complete checkpoint yet; start it again with a fresh --out")
-    run.trainer.load_checkpoint(ckpts[-1])
-    step = torch.load(ckpts[-1] / "recipe.pt", weights_only=False)["step"]
+    step = load_latest(run.dir, run.trainer)["step"]
     for name in ("metrics.jsonl", "samples.jsonl"):
-        path = run.dir / name
-        rows = [r for r in read_metrics(path) if r["step"] <= step]
-        path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+        truncate_jsonl(run.dir / name, step)
     console.print(f"resumed {run.dir} at step {step}")
     return step
 
