@@ -4,7 +4,9 @@ Both start from the same warm-started toy policy (`selfevolve.rl.toy`: single-di
 vocabulary, 2-layer Qwen2 with hidden 64), run GRPO for the same number of steps with 16 prompts x 8
 samples per step, at most 3 new tokens, T = 1.0, AdamW lr 3e-4 constant, no weight decay, grad clip
 1.0, no KL, no gradient checkpointing, one optimiser update per step, and are scored by greedy held-out accuracy. Prints seconds
-per step, tokens/s (prompt + completion tokens trained on per second of wall time) and accuracy.
+per step, CPU seconds per step (this process, all threads: steadier than wall time on a shared machine), tokens/s
+(prompt + completion tokens trained on per second of wall time) and accuracy. Both sides run with the same
+`torch.set_num_threads(--threads)`.
 
     nice python benchmarks/rl_vs_trl.py --steps 60 --threads 1
 """
@@ -29,25 +31,25 @@ from selfevolve.rl import RLConfig, Trainer, rollout, toy  # noqa: E402
 PROMPTS, GROUP, MAX_NEW, LR = 16, 8, 3, 3e-4
 
 
-def run_ours(model, tokenizer, steps: int, seed: int) -> tuple[float, int]:
-    """Returns (wall seconds, tokens trained on)."""
+def run_ours(model, tokenizer, steps: int, seed: int) -> tuple[float, float, int]:
+    """Returns (wall seconds, CPU seconds of this process, tokens trained on)."""
     rng = random.Random(seed)
     torch.manual_seed(seed)
     config = RLConfig(advantage_estimator="grpo", learning_rate=LR, weight_decay=0.0, max_grad_norm=1.0,
                       micro_batch_size=PROMPTS * GROUP, seed=seed)
     trainer = Trainer(model, config)
     generator = TransformersGenerator(model, tokenizer, batch_size=PROMPTS * GROUP)
-    tokens, started = 0, time.perf_counter()
+    tokens, started, cpu = 0, time.perf_counter(), time.process_time()
     for _ in range(steps):
         pairs = [rng.choice(toy.TRAIN) for _ in range(PROMPTS)]
         batch = rollout(generator, tokenizer, [toy.prompt(a, b) for a, b in pairs],
                         SamplingParams(n=GROUP, max_new_tokens=MAX_NEW), toy.reward).batch
         trainer.step(batch)
         tokens += int(batch.attention_mask.sum())
-    return time.perf_counter() - started, tokens
+    return time.perf_counter() - started, time.process_time() - cpu, tokens
 
 
-def run_trl(model, tokenizer, steps: int, seed: int) -> tuple[float, int]:
+def run_trl(model, tokenizer, steps: int, seed: int) -> tuple[float, float, int]:
     from datasets import Dataset
     from transformers import PrinterCallback
     from trl import GRPOConfig, GRPOTrainer
@@ -69,11 +71,11 @@ def run_trl(model, tokenizer, steps: int, seed: int) -> tuple[float, int]:
         trainer = GRPOTrainer(model=model, reward_funcs=reward, args=args, processing_class=tokenizer,
                               train_dataset=Dataset.from_dict({"prompt": prompts}))
         trainer.remove_callback(PrinterCallback)
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         trainer.train()
-        seconds = time.perf_counter() - started
+        seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
     tokens = int(max(x.get("num_tokens", 0) for x in trainer.state.log_history))
-    return seconds, tokens
+    return seconds, cpu_seconds, tokens
 
 
 def main() -> None:
@@ -92,15 +94,17 @@ def main() -> None:
         start_acc = toy.greedy_accuracy(warm, tokenizer, toy.HELD_OUT)
         for name, run in (("selfevolve", run_ours), ("trl", run_trl)):
             model = copy.deepcopy(warm)
-            seconds, tokens = run(model, tokenizer, args.steps, seed)
+            seconds, cpu, tokens = run(model, tokenizer, args.steps, seed)
             acc = toy.greedy_accuracy(model.eval(), tokenizer, toy.HELD_OUT)
-            rows.append((name, seed, seconds / args.steps, tokens / seconds, start_acc, acc))
-            print(f"{name:10s} seed {seed}: {seconds / args.steps:.3f} s/step  {tokens / seconds:8.0f} tokens/s  "
-                  f"held-out {start_acc:.2f} -> {acc:.2f}", flush=True)
+            rows.append((name, seed, seconds / args.steps, tokens / seconds, start_acc, acc, cpu / args.steps))
+            print(f"{name:10s} seed {seed}: {seconds / args.steps:.3f} s/step  {cpu / args.steps:.3f} CPU s/step  "
+                  f"{tokens / seconds:8.0f} tokens/s  held-out {start_acc:.2f} -> {acc:.2f}  "
+                  f"(torch threads {torch.get_num_threads()})", flush=True)
     print(f"load average at end: {os.getloadavg()}")
     for name in ("selfevolve", "trl"):
         mine = [r for r in rows if r[0] == name]
         print(f"{name:10s} mean: {sum(r[2] for r in mine) / len(mine):.3f} s/step  "
+              f"{sum(r[6] for r in mine) / len(mine):.3f} CPU s/step  "
               f"{sum(r[3] for r in mine) / len(mine):8.0f} tokens/s  held-out {sum(r[5] for r in mine) / len(mine):.2f}")
     ours, trl = ([r for r in rows if r[0] == n] for n in ("selfevolve", "trl"))
     print(f"throughput ratio (ours / TRL): {sum(r[3] for r in ours) / sum(r[3] for r in trl):.2f}x")

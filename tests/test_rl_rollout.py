@@ -1,6 +1,7 @@
 """Rollout helper: batch layout, rewards under timeouts and crashes, generate -> score -> batch."""
 
 import os
+import threading
 import time
 
 import pytest
@@ -8,6 +9,7 @@ import torch
 
 from selfevolve.llm.types import Completion, SamplingParams
 from selfevolve.rl import assemble_batch, rollout, score, toy
+from selfevolve.rl.rollout import score_many
 
 
 def test_assemble_batch_left_pads_prompts_right_pads_completions():
@@ -89,3 +91,57 @@ def test_rollout_groups_samples_by_prompt_and_scores_them():
     assert batch.input_ids[0, :5].tolist() == [tokenizer.pad_token_id] + tokenizer("1+1=")["input_ids"]
     assert batch.old_logprobs[0].tolist() == pytest.approx([-0.1, -0.2])
     assert out.prompts[3] == "10+1=" and [r.error for r in out.results] == [None] * 6
+
+
+def test_a_hanging_reward_in_a_large_batch_costs_exactly_that_one_row():
+    release = threading.Event()  # set at the end to release the hung calls
+
+    def reward(prompt, completion, context):
+        if completion in ("hang", "hang again"):
+            release.wait(30)  # returns a value only if the loop waited for it
+        return float(len(completion))
+
+    completions = [str(i) * (i % 3 + 1) for i in range(60)]
+    completions[17], completions[41] = "hang", "hang again"
+    try:
+        results = score_many(reward, [("p", c, None) for c in completions], timeout_s=0.3, failure_reward=-1.0)
+    finally:
+        release.set()
+    failed = [i for i, r in enumerate(results) if r.error is not None]
+    assert failed == [17, 41] and all("timeout" in results[i].error and results[i].reward == -1.0 for i in failed)
+    assert [r.reward for i, r in enumerate(results) if i not in failed] == [
+        float(len(c)) for i, c in enumerate(completions) if i not in failed
+    ]
+
+
+def test_crashes_and_nan_in_a_batch_fail_only_their_rows():
+    def reward(prompt, completion, context):
+        if completion == "crash":
+            raise ZeroDivisionError("boom")
+        if completion == "exit":
+            raise SystemExit(1)
+        return float("nan") if completion == "nan" else context
+
+    items = [("p", c, i) for i, c in enumerate(["a", "crash", "b", "nan", "exit", "c"])]
+    results = score_many(reward, items, failure_reward=-1.0)
+    assert [r.reward for r in results] == [0.0, -1.0, 2.0, -1.0, -1.0, 5.0]
+    assert [r.error for r in results] == [None, "ZeroDivisionError: boom", None, "reward is NaN", "SystemExit: 1", None]
+    assert score_many(reward, []) == []
+
+
+def test_rollout_records_a_hung_reward_as_one_failure_and_scores_the_rest():
+    tokenizer = toy.char_tokenizer()
+    release = threading.Event()
+
+    def reward(prompt, completion, context):
+        if prompt == "2+2=" and completion == "1":
+            release.wait(30)  # returns a value only if the loop waited for it
+        return toy.reward(prompt, completion)
+
+    try:
+        out = rollout(EchoGenerator(tokenizer), tokenizer, ["1+1=", "2+2=", "1+0="], SamplingParams(n=3), reward,
+                      timeout_s=0.3, failure_reward=-1.0)
+    finally:
+        release.set()
+    assert out.batch.scores.tolist() == [0.0, 0.0, 1.0, 0.0, -1.0, 0.0, 0.0, 1.0, 0.0]
+    assert [r.error is not None for r in out.results] == [False] * 4 + [True] + [False] * 4

@@ -11,6 +11,7 @@ Token ids include the token that ended generation (EOS, or the token completing 
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
@@ -51,6 +52,9 @@ class TransformersGenerator:
         self.context_length = context_length(model, tokenizer)
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
         self.eos_ids = _eos_ids(model, tokenizer)
+        # the prompt pass needs only the last position's logits ([B, V] instead of [B, P, V])
+        takes_keep = "logits_to_keep" in inspect.signature(model.forward).parameters
+        self._last_logits_only = {"logits_to_keep": 1} if takes_keep else {}
 
     def encode(self, prompt: str) -> list[int]:
         """Prompt token ids exactly as `generate` uses them (the tokenizer's default special tokens)."""
@@ -67,7 +71,8 @@ class TransformersGenerator:
     def generate(self, prompts: Sequence[str], params: SamplingParams) -> list[list[Completion]]:
         if isinstance(prompts, str):
             raise TypeError("generate() takes a list of prompts; wrap a single prompt as [prompt]")
-        return self.generate_ids([self.encode(p) for p in prompts], params)
+        # one tokenizer call for all prompts: the same ids as `encode` one by one, with less overhead
+        return self.generate_ids(self.tokenizer(list(prompts))["input_ids"] if prompts else [], params)
 
     def chat(self, messages: Sequence[Message], params: SamplingParams) -> list[Completion]:
         """`params.n` completions of one conversation, rendered with the tokenizer's chat template."""
@@ -93,7 +98,8 @@ class TransformersGenerator:
             rng = torch.Generator(device=self.model.device).manual_seed(params.seed)
         for start in range(0, len(rows), self.batch_size):
             self._run_batch(rows[start : start + self.batch_size], params, rng)
-        completions = [self._completion(r, params.stop) for r in rows]
+        texts = self.tokenizer.batch_decode([r.ids for r in rows], skip_special_tokens=True)
+        completions = [self._completion(r, text, params.stop) for r, text in zip(rows, texts)]
         return [completions[i * params.n : (i + 1) * params.n] for i in range(len(prompt_ids))]
 
     def _check_fits(self, index: int, ids: list[int]) -> None:
@@ -107,48 +113,83 @@ class TransformersGenerator:
 
     @torch.inference_mode()
     def _run_batch(self, rows: list[_Row], params: SamplingParams, rng: torch.Generator | None) -> None:
+        """Sample `rows` together until each has finished; fills in their ids, log-probs and finish reasons.
+
+        Per-step bookkeeping is on tensors (no Python loop over rows unless stop strings are set).
+        Rows with the same prompt share one prompt pass. Finished rows keep occupying the batch until
+        at least half of it has finished, then the batch (and the KV cache) is compacted to the live
+        rows, so a few long completions do not pay for many short ones; halving each time bounds the
+        copying to about one cache's size.
+        """
         device = self.model.device
-        width = max(len(r.prompt_ids) for r in rows)
-        input_ids = torch.full((len(rows), width), self.pad_id, dtype=torch.long)
-        mask = torch.zeros((len(rows), width), dtype=torch.long)
-        for i, r in enumerate(rows):
-            input_ids[i, width - len(r.prompt_ids) :] = torch.tensor(r.prompt_ids)
-            mask[i, width - len(r.prompt_ids) :] = 1
-        input_ids, mask = input_ids.to(device), mask.to(device)
-        positions = (mask.cumsum(-1) - 1).clamp(min=0)
-        out = self.model(input_ids=input_ids, attention_mask=mask, position_ids=positions, use_cache=True)
+        n, width = len(rows), max(len(r.prompt_ids) for r in rows)  # N rows, prompt width W
+        # the n samples of a prompt share its prompt pass: run it once per distinct prompt, then copy
+        # its KV cache to every row (prefix sharing)
+        distinct: dict[tuple[int, ...], int] = {}
+        copy_of = torch.tensor([distinct.setdefault(tuple(r.prompt_ids), len(distinct)) for r in rows],
+                               device=device)  # [N]: each row's distinct prompt (U of them)
+        input_ids = torch.tensor([[self.pad_id] * (width - len(p)) + list(p) for p in distinct], device=device)  # [U, W]
+        mask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in distinct], device=device)  # [U, W]
+        positions = (mask.cumsum(-1) - 1).clamp(min=0)  # [U, W], W = width
+        # without left padding the model's own causal mask is exact; not passing ours saves building a 4D mask per call
+        padded = any(len(p) < width for p in distinct)
+        out = self.model(input_ids=input_ids, attention_mask=mask if padded else None, position_ids=positions,
+                         use_cache=True, **self._last_logits_only)
+        cache, logits = out.past_key_values, out.logits[:, -1]  # logits [U, V]
+        if len(distinct) < n:
+            cache.batch_select_indices(copy_of)
+            logits, mask, positions = logits[copy_of], mask[copy_of], positions[copy_of]  # [N, ...]
+        budget = torch.tensor([r.budget for r in rows], device=device)  # [N]
+        steps = int(budget.max())
+        ids = torch.full((n, steps), self.pad_id, dtype=torch.long, device=device)  # [N, S]
+        logps = torch.zeros((n, steps), device=device)  # [N, S]
+        length = torch.zeros(n, dtype=torch.long, device=device)  # [N] tokens kept; 0 while running
+        stopped = torch.zeros(n, dtype=torch.bool, device=device)  # [N] finished by EOS or a stop string
+        live = torch.arange(n, device=device)  # [A] rows still in the model batch (A <= N)
+        eos = torch.tensor(sorted(self.eos_ids), dtype=torch.long, device=device)
         stop_window = max((len(s.encode()) for s in params.stop), default=0) + 1
-        while True:
-            logits = out.logits[:, -1].float()
-            tokens = next_tokens(logits, params, rng)
-            logprobs = torch.log_softmax(logits, dim=-1).gather(-1, tokens[:, None]).squeeze(-1)
-            for r, tok, lp in zip(rows, tokens.tolist(), logprobs.tolist()):
-                if r.finish_reason is None:
-                    self._append(r, tok, lp, params.stop, stop_window)
-            if all(r.finish_reason is not None for r in rows):
-                return
-            mask = torch.cat([mask, mask.new_ones((len(rows), 1))], dim=-1)
-            positions = positions[:, -1:] + 1
-            out = self.model(
-                input_ids=tokens[:, None],
-                attention_mask=mask,
-                position_ids=positions,
-                past_key_values=out.past_key_values,
-                use_cache=True,
-            )
+        for step in range(steps):
+            logits = logits.float()  # [A, V]
+            # draw for all N rows (finished ones on dummy logits) so that the random numbers each row gets,
+            # hence its tokens for a given seed, do not depend on which rows were dropped before
+            every = logits.new_zeros((n, logits.shape[-1])).index_copy_(0, live, logits)  # [N, V]
+            tokens = next_tokens(every, params, rng)[live]  # [A]
+            ids[live, step] = tokens
+            logps[live, step] = torch.log_softmax(logits, dim=-1).gather(-1, tokens[:, None]).squeeze(-1)
+            running = length[live] == 0  # [A]
+            hit = torch.isin(tokens, eos) & running  # [A]
+            if params.stop:
+                hit |= self._stop_hits(ids, live, running & ~hit, step, params.stop, stop_window)
+            ended = running & (hit | (step + 1 >= budget[live]))  # [A]
+            length[live[ended]] = step + 1
+            stopped[live[hit]] = True
+            still = running & ~ended  # [A]
+            alive = int(still.sum())  # the step's one device sync
+            if alive == 0:
+                break
+            if 2 * alive <= len(live):  # drop finished rows: at least half of the batch
+                keep = still.nonzero().squeeze(-1)  # [A']
+                cache.batch_select_indices(keep)
+                live, tokens, mask, positions = live[keep], tokens[keep], mask[keep], positions[keep]
+            mask = torch.cat([mask, mask.new_ones((len(live), 1))], dim=-1)  # [A, W + step + 1]
+            positions = positions[:, -1:] + 1  # [A, 1]
+            out = self.model(input_ids=tokens[:, None], attention_mask=mask if padded else None, position_ids=positions,
+                             past_key_values=cache, use_cache=True)
+            logits = out.logits[:, -1]  # [A, V]
+        for r, row_ids, row_logps, k, s in zip(rows, ids.tolist(), logps.tolist(), length.tolist(), stopped.tolist()):
+            r.ids, r.logprobs, r.finish_reason = row_ids[:k], row_logps[:k], "stop" if s else "length"
 
-    def _append(self, row: _Row, tok: int, lp: float, stop: tuple[str, ...], stop_window: int) -> None:
-        row.ids.append(tok)
-        row.logprobs.append(lp)
-        if tok in self.eos_ids:
-            row.finish_reason = "stop"
-        elif stop and any(s in self.tokenizer.decode(row.ids[-stop_window:]) for s in stop):
-            row.finish_reason = "stop"
-        elif len(row.ids) >= row.budget:
-            row.finish_reason = "length"
+    def _stop_hits(self, ids, live, check, step: int, stop: tuple[str, ...], window: int) -> torch.Tensor:
+        """[A] bool: which rows `check` ([A] bool) end, in their last `window` tokens of ids [N, S], with a stop string."""
+        hits = torch.zeros_like(check)
+        rows = check.nonzero().squeeze(-1)  # [k] positions in the live batch
+        tails = ids[live[rows], max(0, step + 1 - window) : step + 1].tolist()  # [k][<= window]
+        found = [any(s in self.tokenizer.decode(tail) for s in stop) for tail in tails]
+        hits[rows] = torch.tensor(found, dtype=torch.bool, device=hits.device)
+        return hits
 
-    def _completion(self, row: _Row, stop: tuple[str, ...]) -> Completion:
-        text = self.tokenizer.decode(row.ids, skip_special_tokens=True)
+    def _completion(self, row: _Row, text: str, stop: tuple[str, ...]) -> Completion:
+        """`row` as a Completion; `text` is its ids decoded without special tokens."""
         cuts = [text.find(s) for s in stop if s in text]
         if cuts:
             text = text[: min(cuts)]

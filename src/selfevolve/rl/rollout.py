@@ -12,8 +12,10 @@ Left-padding prompts makes every completion start at column P, so completion tok
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import threading
+import time
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Hashable, Sequence
 
@@ -101,20 +103,15 @@ def assemble_batch(
         raise ValueError(f"{b} prompts but {len(completion_ids)} completions; pass one prompt per completion")
     p = max(len(x) for x in prompt_ids)
     t = max(1, max(len(x) for x in completion_ids))
-    input_ids = torch.full((b, p + t), pad_id, dtype=torch.long)
-    attention_mask = torch.zeros((b, p + t), dtype=torch.long)
-    completion_mask = torch.zeros((b, t))
-    for i, (prompt, completion) in enumerate(zip(prompt_ids, completion_ids)):
-        input_ids[i, p - len(prompt) : p] = torch.tensor(prompt, dtype=torch.long)
-        input_ids[i, p : p + len(completion)] = torch.tensor(completion, dtype=torch.long)
-        attention_mask[i, p - len(prompt) : p + len(completion)] = 1
-        completion_mask[i, : len(completion)] = 1.0
+    # one tensor per field from padded Python lists (row-by-row tensor writes cost ~10 us each)
+    input_ids = torch.tensor([[pad_id] * (p - len(x)) + list(x) + list(y) + [pad_id] * (t - len(y))
+                              for x, y in zip(prompt_ids, completion_ids)], dtype=torch.long)
+    attention_mask = torch.tensor([[0] * (p - len(x)) + [1] * (len(x) + len(y)) + [0] * (t - len(y))
+                                   for x, y in zip(prompt_ids, completion_ids)], dtype=torch.long)
+    completion_mask = torch.tensor([[1.0] * len(y) + [0.0] * (t - len(y)) for y in completion_ids])
 
     def padded(rows):  # ragged [B][<=T] floats -> [B, T]
-        out = torch.zeros((b, t))
-        for i, row in enumerate(rows):
-            out[i, : len(row)] = torch.tensor(list(row), dtype=torch.float)
-        return out
+        return torch.tensor([[float(v) for v in row] + [0.0] * (t - len(row)) for row in rows], dtype=torch.float)
 
     return RolloutBatch(
         input_ids=input_ids,
@@ -137,24 +134,66 @@ class RewardResult:
     error: str | None = None  # "timeout after 2.0s", "ValueError: ...", "process died (exit -11)"
 
 
-def _run_in_thread(fn: Callable[[], float], timeout_s: float) -> float:
-    """Call fn in a daemon thread; give up waiting after timeout_s (the thread is abandoned)."""
-    box: dict[str, Any] = {}
+class _Worker(threading.Thread):
+    """Runs calls[first:] one after another in a daemon thread, storing each value or exception.
 
-    def target():
-        try:
-            box["value"] = fn()
-        except BaseException as exc:  # noqa: BLE001 - a reward may raise anything, even SystemExit
-            box["error"] = exc
+    `index` and `started` tell the waiting caller which call runs and since when, so it can enforce
+    a per-call deadline. Once `abandoned` (its call overran), the worker stores nothing more.
+    """
 
-    worker = threading.Thread(target=target, daemon=True)
-    worker.start()
-    worker.join(timeout_s)
-    if worker.is_alive():
-        raise TimeoutError(f"timeout after {timeout_s}s")
-    if "error" in box:
-        raise box["error"]
-    return box["value"]
+    def __init__(self, calls: Sequence[Callable[[], Any]], first: int, outcomes: list, cond: threading.Condition):
+        super().__init__(daemon=True)
+        self.calls, self.outcomes, self.cond = calls, outcomes, cond
+        self.index = first
+        self.started: float | None = None  # time.monotonic() at the start of calls[index]; None before the first
+        self.abandoned = self.done = False
+
+    def run(self) -> None:
+        for i in range(self.index, len(self.calls)):
+            with self.cond:
+                if self.abandoned:
+                    return
+                self.index, self.started = i, time.monotonic()
+            try:
+                outcome = self.calls[i]()
+            except BaseException as exc:  # noqa: BLE001 - a reward may raise anything, even SystemExit
+                outcome = exc
+            with self.cond:
+                if self.abandoned:
+                    return
+                self.outcomes[i] = outcome
+        with self.cond:
+            self.done = True
+            self.cond.notify()
+
+
+def _call_all_in_thread(calls: Sequence[Callable[[], Any]], timeout_s: float) -> list:
+    """Each call's value or exception (a TimeoutError once it has run timeout_s), in order.
+
+    One worker thread serves the whole batch, so the caller wakes once per batch rather than once
+    per call: a thread per call cost a start and two scheduler hand-offs each, which on a busy CPU
+    took longer than a toy RL step's model work. A call that overruns is abandoned with its worker
+    (a daemon that may run on) and a fresh worker takes the calls after it.
+    """
+    outcomes: list = [None] * len(calls)
+    cond = threading.Condition()
+    first = 0
+    while first < len(calls):
+        worker = _Worker(calls, first, outcomes, cond)
+        worker.start()
+        with cond:
+            while not worker.done:
+                if worker.started is None:  # not scheduled yet: its first call has no deadline so far
+                    cond.wait(timeout_s)
+                    continue
+                left = worker.started + timeout_s - time.monotonic()
+                if left <= 0:
+                    worker.abandoned = True
+                    outcomes[worker.index] = TimeoutError(f"timeout after {timeout_s}s")
+                    break
+                cond.wait(left)
+            first = worker.index + 1 if worker.abandoned else len(calls)
+    return outcomes
 
 
 def _child(fn: Callable[[], float], conn) -> None:
@@ -202,11 +241,45 @@ def score(
     call keeps a daemon thread busy. isolation="process": a forked child per call, killed at the
     timeout; also survives crashes of the interpreter itself. Neither ever raises.
     """
-    runners = {"thread": _run_in_thread, "process": _run_in_process}
-    if isolation not in runners:
+    return score_many(reward_fn, [(prompt, completion, context)], timeout_s, failure_reward, isolation)[0]
+
+
+def score_many(
+    reward_fn: RewardFn,
+    items: Sequence[tuple[str, str, Any]],
+    timeout_s: float = 10.0,
+    failure_reward: float = 0.0,
+    isolation: str = "thread",
+) -> list[RewardResult]:
+    """`score` of each (prompt, completion, context), with timeout_s per call, in order.
+
+    With isolation="thread" the calls run one after another in one worker thread (see
+    `_call_all_in_thread`); with "process" each gets its own forked child, as in `score`.
+    """
+    if isolation not in ("thread", "process"):
         raise ValueError(f"isolation={isolation!r} is invalid; use 'thread' or 'process'")
+    calls = [functools.partial(reward_fn, p, c, x) for p, c, x in items]
+    if isolation == "thread":
+        outcomes = _call_all_in_thread(calls, timeout_s)
+    else:
+        outcomes = [_outcome(lambda call=call: _run_in_process(call, timeout_s)) for call in calls]
+    return [_result(o, failure_reward) for o in outcomes]
+
+
+def _outcome(fn: Callable[[], Any]) -> Any:
+    """fn()'s value, or the exception it raised."""
     try:
-        value = float(runners[isolation](lambda: reward_fn(prompt, completion, context), timeout_s))
+        return fn()
+    except BaseException as exc:  # noqa: BLE001 - recorded, never propagated
+        return exc
+
+
+def _result(outcome: Any, failure_reward: float) -> RewardResult:
+    """A reward call's value, or the exception it raised, as a RewardResult (never raises)."""
+    try:
+        if isinstance(outcome, BaseException):
+            raise outcome
+        value = float(outcome)
     except BaseException as exc:  # noqa: BLE001 - recorded, never propagated
         message = str(exc) if isinstance(exc, (TimeoutError, RuntimeError)) else f"{type(exc).__name__}: {exc}"
         return RewardResult(failure_reward, message)
@@ -245,13 +318,11 @@ def rollout(
     """
     n = params.n
     outputs = generator.generate(list(prompts), params)
-    prompt_ids = [tokenizer(p)["input_ids"] for p in prompts]
+    prompt_ids = tokenizer(list(prompts))["input_ids"] if prompts else []  # one call: same ids as one by one
     flat = [c for group in outputs for c in group]
     row_prompt = [i for i in range(len(prompts)) for _ in range(n)]
-    results = [
-        score(reward_fn, prompts[i], c.text, None if contexts is None else contexts[i], timeout_s, failure_reward, isolation)
-        for i, c in zip(row_prompt, flat)
-    ]
+    items = [(prompts[i], c.text, None if contexts is None else contexts[i]) for i, c in zip(row_prompt, flat)]
+    results = score_many(reward_fn, items, timeout_s, failure_reward, isolation)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     batch = assemble_batch(
         prompt_ids=[prompt_ids[i] for i in row_prompt],
