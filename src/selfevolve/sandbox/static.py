@@ -7,6 +7,7 @@ list can always be bypassed, and the process isolation in `zygote`/`runner` is w
 from __future__ import annotations
 
 import ast
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -88,7 +89,7 @@ def imported_modules(sources: Sequence[str]) -> list[str]:
     walked = []
     for source in sources:
         try:
-            walked.append(list(ast.walk(ast.parse(source))))
+            walked.append(list(ast.walk(parse_untrusted(source))))
         except (SyntaxError, ValueError, MemoryError, RecursionError):
             continue
     return _modules_in(walked)
@@ -130,9 +131,17 @@ def is_banned(path: str, banned: Iterable[str]) -> str | None:
     return None
 
 
+def parse_untrusted(source: str, mode: str = "exec") -> ast.AST:
+    """`ast.parse` for model-written text: its SyntaxWarnings (e.g. `1if x`) say nothing to the
+    person running the trainer, so they are not printed; SyntaxError still propagates."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SyntaxWarning)
+        return ast.parse(source, mode=mode)
+
+
 def _parse(source: str, what: str) -> tuple[ast.Module | None, Problem | None]:
     try:
-        return ast.parse(source), None
+        return parse_untrusted(source), None
     except SyntaxError as e:
         return None, Problem(Status.SYNTAX_ERROR, f"{what}: SyntaxError: {e.msg} (line {e.lineno})")
     except (ValueError, MemoryError, RecursionError) as e:
@@ -142,7 +151,7 @@ def _parse(source: str, what: str) -> tuple[ast.Module | None, Problem | None]:
 def _parse_call_args(text: str, i: int) -> tuple[ast.AST | None, Problem | None]:
     """An input must be exactly one argument list: `x) or True or f(x` is rejected (threat 21)."""
     try:
-        tree = ast.parse(f"__entry__({text}\n)", mode="eval")
+        tree = parse_untrusted(f"__entry__({text}\n)", mode="eval")
     except (SyntaxError, ValueError, MemoryError, RecursionError) as e:
         return None, Problem(Status.SYNTAX_ERROR, f"inputs[{i}] is not an argument list: {type(e).__name__}")
     body = tree.body

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 
+from selfevolve.sandbox.static import parse_untrusted
 from selfevolve.tasks.code_io.parsing import ParseError
 
 _CONTAINER_CALLS = {"dict", "list", "tuple", "set", "frozenset"}
@@ -39,7 +40,7 @@ def _as_call(answer: str) -> ast.Call:
 
 def _single_call(source: str) -> ast.Call | None:
     try:
-        tree = ast.parse(source, mode="eval")
+        tree = parse_untrusted(source, mode="eval")
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     body = tree.body

@@ -11,6 +11,7 @@ import io
 import re
 import tokenize
 
+from selfevolve.sandbox.static import parse_untrusted
 from selfevolve.tasks.code_io.types import Proposal, TaskType
 
 _ANSWER_RE = re.compile(r"<answer>(.*?)</answer>", re.DOTALL)
@@ -68,7 +69,7 @@ def _marker_line(text: str, marker: str) -> str | None:
 
 def parse_program(program: str) -> ast.Module:
     try:
-        return ast.parse(program)
+        return parse_untrusted(program)
     except (SyntaxError, ValueError, RecursionError, MemoryError) as e:
         raise ParseError("syntax", f"{type(e).__name__}: {e}") from None
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from enum import Enum
 from fractions import Fraction
 
+from selfevolve.sandbox.static import parse_untrusted
 from selfevolve.tasks.countdown.problem import CountdownProblem
 from selfevolve.tasks.countdown.prompts import render_prompt
 
@@ -123,7 +124,7 @@ def _hardened_verdict(completion: str, problem: CountdownProblem, config: Reward
         return Verdict.BAD_CHARACTERS
     try:
         expression = " ".join(_strip_equals(answer, problem.target).split())  # newlines inside are fine
-        tree = ast.parse(expression, mode="eval")
+        tree = parse_untrusted(expression, mode="eval")
         literals = _check_tree(tree.body, config.allow_unary_minus)
         if sorted(literals) != sorted(problem.nums):
             return Verdict.WRONG_NUMBERS
@@ -196,7 +197,7 @@ def _compat_verdict(full_text: str, problem: CountdownProblem) -> Verdict:
     if not _COMPAT_CHARS.match(answer):
         return Verdict.BAD_CHARACTERS
     try:
-        value = _eval_python(ast.parse(answer.strip(" \t"), mode="eval").body)
+        value = _eval_python(parse_untrusted(answer.strip(" \t"), mode="eval").body)
         close = abs(value - problem.target) < 1e-5
     except _Refused as refused:
         return refused.verdict
