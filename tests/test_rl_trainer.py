@@ -139,3 +139,12 @@ def test_resume_after_step_k_is_bit_exact(tokenizer, tmp_path):
     random.seed(123)
     resumed = run(tokenizer, steps=4, checkpoint=tmp_path, resume=True)
     assert all(torch.equal(a, b) for a, b in zip(uninterrupted, resumed))
+
+
+def test_trr_pp_advantages_are_reported_per_key_and_whitened_within_each(tokenizer):
+    batch = make_batch(tokenizer, random.Random(7), rows=16)
+    batch.scores = torch.tensor([1.0, 0.0, 0.0, 1.0] * 4)  # keys alternate, so each key sees 1, 0, 1, 0, ...
+    metrics = Trainer(toy.tiny_policy(tokenizer), RLConfig(advantage_estimator="trr_pp", adv_stats="sequence")).step(batch)
+    for key in ("k/0", "k/1"):
+        assert metrics[f"advantage/mean/{key}"] == pytest.approx(0.0, abs=1e-5)
+        assert metrics[f"advantage/std/{key}"] == pytest.approx(0.935, abs=0.01)  # sqrt(7/8): whitened with Bessel's correction

@@ -144,7 +144,7 @@ class Trainer:
                 grad_norms.append(self._update(batch, rows, old_logp, ref_logp, adv, old_values, returns, sums))
 
         self.step_count += 1
-        metrics = self._metrics(batch, sums, grad_norms, time.perf_counter() - started)
+        metrics = self._metrics(batch, adv, sums, grad_norms, time.perf_counter() - started)
         if self.logger is not None:
             self.logger.log(self.step_count, metrics)
         return metrics
@@ -261,12 +261,14 @@ class Trainer:
 
     # ------------------------------------------------------------------ metrics
 
-    def _metrics(self, batch: RolloutBatch, sums, grad_norms, seconds: float) -> dict[str, float]:
+    def _metrics(self, batch: RolloutBatch, adv: torch.Tensor, sums, grad_norms, seconds: float) -> dict[str, float]:
         names = sorted(sums)
         totals = sum_across_ranks(torch.stack([sums[n] for n in names])) if names else None  # [metrics, 2]
         metrics = {n: float(totals[i, 0] / totals[i, 1].clamp(min=1)) for i, n in enumerate(names)}
         scores = batch.scores if batch.scores is not None else (batch.token_rewards * batch.completion_mask).sum(1)
         metrics.update(_reward_metrics(scores.float().cpu(), batch.group_ids.cpu(), batch.keys))
+        row_adv = (adv * batch.completion_mask).sum(1) / batch.completion_mask.sum(1).clamp(min=1)  # [B]
+        metrics.update(_key_stats("advantage", row_adv.float().cpu(), batch.keys))
         lengths = batch.completion_mask.sum(dim=1)
         metrics.update({
             "response_length/mean": float(lengths.mean()),
@@ -328,16 +330,22 @@ def _accumulate(sums: dict, name: str, values: torch.Tensor, mask: torch.Tensor)
     sums[name] = sums[name] + total if name in sums else total
 
 
-def _reward_metrics(scores: torch.Tensor, group_ids: torch.Tensor, keys: list) -> dict[str, float]:
-    """Reward mean/std overall and per key, and the fraction of multi-sample groups with zero spread."""
-    metrics = {"reward/mean": float(scores.mean()), "reward/std": float(scores.std(unbiased=False))}
+def _key_stats(name: str, values: torch.Tensor, keys: list) -> dict[str, float]:
+    """`name/mean`, `name/std` of one value per row [B], overall and per grouping key."""
+    metrics = {f"{name}/mean": float(values.mean()), f"{name}/std": float(values.std(unbiased=False))}
     for key in dict.fromkeys(keys):
         if key is None:
             continue
-        r = scores[torch.tensor([k == key for k in keys])]
+        v = values[torch.tensor([k == key for k in keys])]
         label = "/".join(map(str, key)) if isinstance(key, tuple) else str(key)
-        metrics[f"reward/mean/{label}"] = float(r.mean())
-        metrics[f"reward/std/{label}"] = float(r.std(unbiased=False))
+        metrics[f"{name}/mean/{label}"] = float(v.mean())
+        metrics[f"{name}/std/{label}"] = float(v.std(unbiased=False))
+    return metrics
+
+
+def _reward_metrics(scores: torch.Tensor, group_ids: torch.Tensor, keys: list) -> dict[str, float]:
+    """Reward mean/std overall and per key, and the fraction of multi-sample groups with zero spread."""
+    metrics = _key_stats("reward", scores, keys)
     groups = [scores[group_ids == g] for g in group_ids.unique()]
     multi = [g for g in groups if len(g) > 1]
     metrics["groups/zero_std_frac"] = sum(float(g.max() == g.min()) for g in multi) / len(multi) if multi else 0.0
