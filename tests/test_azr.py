@@ -113,6 +113,9 @@ def test_step_trains_both_roles_and_grows_buffers(nano_dir, sandbox):
     commit_step(store, p.buffers, outcome, step=1)
     assert all(len(p.buffers[t]) > before[t] for t in TaskType)
     assert all(task.step == 1 for task in p.buffers[TaskType.DEDUCTION].tasks(step=1))
+    # induction proposals reuse existing programs: the buffer grows, its program diversity does not
+    assert p.buffers[TaskType.DEDUCTION].distinct_programs() > before[TaskType.DEDUCTION]
+    assert p.buffers[TaskType.INDUCTION].distinct_programs() <= len(SEEDS) + 1
     batch = update_batch(outcome.sequences, p.tokenizer)
     assert batch.old_logprobs is None  # scripted completions carry no log-probs: the trainer recomputes them
     assert set(batch.keys) == keys

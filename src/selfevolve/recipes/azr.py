@@ -243,6 +243,7 @@ def step_stats(types, prompts, valid_tasks, rates, solve_pairs, solve_verdicts, 
         if solved:
             stats[f"solve/{name}/accuracy"] = sum(solved) / len(solved)
         stats[f"buffer/{name}/size"] = float(len(buffers[t]))
+        stats[f"buffer/{name}/distinct_programs"] = float(buffers[t].distinct_programs())
     learn = [v.score for vs in rates for v in vs]
     if learn:
         stats["propose/learnability_solve_rate"] = sum(learn) / len(learn)

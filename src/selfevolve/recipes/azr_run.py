@@ -228,7 +228,8 @@ def write_azr_report(run_dir: Path, store: RunStore) -> Path:
         line_plot(records, [f"advantage/std/{t}/{r}" for t in types for r in roles], "advantage spread per (type, role)"),
         line_plot(records, [f"propose/{t}/valid_rate" for t in types], "valid-proposal rate"),
         line_plot(records, [f"solve/{t}/accuracy" for t in types] + ["propose/learnability_solve_rate"], "solve rates"),
-        line_plot(records, [f"buffer/{t}/size" for t in types], "buffer size"),
+        line_plot(records, [f"buffer/{t}/{m}" for t in types for m in ("size", "distinct_programs")],
+                  "buffer size and diversity (distinct programs)"),
         line_plot(records, ["time/generation", "time/sandbox", "time/update", "time/eval"], "seconds per step by phase"),
     ]
     samples = [

@@ -198,6 +198,11 @@ class RunStore:
     def count_tasks(self, buffer: str, valid: bool = True) -> int:
         return int(self.query("SELECT COUNT(*) AS n FROM tasks WHERE buffer=? AND valid=?", (buffer, int(valid)))[0]["n"])
 
+    def count_programs(self, buffer: str) -> int:
+        """Distinct program texts among a buffer's valid tasks (its diversity, as opposed to its size)."""
+        sql = "SELECT COUNT(DISTINCT program) AS n FROM tasks WHERE buffer=? AND valid=1"
+        return int(self.query(sql, (buffer,))[0]["n"])
+
     def record_solves(self, task_id: int, attempts: int, solved: float) -> None:
         """Add `attempts` scored solver answers with total score `solved` to a task's statistics."""
         with self.tx() as c:

@@ -47,6 +47,9 @@ class TaskBuffer:
     def __len__(self) -> int:
         return self.store.count_tasks(self.type.value)
 
+    def distinct_programs(self) -> int:
+        return self.store.count_programs(self.type.value)
+
     def add(self, tasks: Iterable[CodeTask], step: int | None = None) -> int:
         """Add tasks (re-typed to this buffer; `step` overrides their tags). Returns how many were new."""
         rows = []
