@@ -13,6 +13,7 @@ held when the checkpoint was taken. Checkpoints are written to `*.partial` and r
 from __future__ import annotations
 
 import random
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,7 +45,7 @@ from selfevolve.tasks.code_io import (
     zero_triplet,
 )
 
-console = Console()
+console = Console(width=None if sys.stdout.isatty() else 140)  # logs keep the whole step table
 
 
 @dataclass
