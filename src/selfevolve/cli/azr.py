@@ -6,7 +6,8 @@ from pathlib import Path
 
 import typer
 
-from selfevolve.config import ConfigError, load_config, preset_names
+from selfevolve.cli.errors import usage_exit
+from selfevolve.config import ConfigError, load_config
 
 
 def azr(
@@ -39,8 +40,5 @@ def azr(
             cfg = load_config(AZRConfig, "azr", preset, config, set_)
             report = run_azr(cfg, out)
     except (ConfigError, RunDirError) as e:
-        typer.secho(f"error: {e}", fg="red", err=True)
-        if isinstance(e, ConfigError) and "unknown preset" in str(e):
-            typer.echo(f"presets: {', '.join(preset_names('azr'))}", err=True)
-        raise typer.Exit(2) from e
+        raise usage_exit(e) from e
     typer.echo(f"report: {report}")

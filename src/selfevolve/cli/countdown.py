@@ -100,15 +100,6 @@ def solve_cmd(
     typer.echo(f"{len(solutions)} solution(s)", err=True)
 
 
-def _config_error(e: Exception, recipe: str) -> typer.Exit:
-    from selfevolve.config import ConfigError, preset_names
-
-    typer.secho(f"error: {e}", fg="red", err=True)
-    if isinstance(e, ConfigError) and "unknown preset" in str(e):
-        typer.echo(f"presets: {', '.join(preset_names(recipe))}", err=True)
-    return typer.Exit(2)
-
-
 @app.command("train")
 def train_cmd(
     preset: str = typer.Option("tiny", help="Shipped preset: tiny (CPU, GRPO), tiny-ppo (CPU, PPO + critic), qwen2.5-3b (GPU)."),
@@ -129,6 +120,7 @@ def train_cmd(
 
       selfevolve countdown train --preset qwen2.5-3b --set model=/path/to/Qwen2.5-3B
     """
+    from selfevolve.cli.errors import usage_exit
     from selfevolve.config import ConfigError, load_config
     from selfevolve.recipes.countdown_config import CountdownConfig
     from selfevolve.recipes.countdown_zero import run_countdown
@@ -140,7 +132,7 @@ def train_cmd(
         else:
             report = run_countdown(load_config(CountdownConfig, "countdown", preset, config, set_), out)
     except (ConfigError, RunDirError) as e:
-        raise _config_error(e, "countdown") from e
+        raise usage_exit(e) from e
     typer.echo(f"report: {report}")
 
 
@@ -164,6 +156,7 @@ def study_cmd(
 
       selfevolve countdown study --resume runs/study
     """
+    from selfevolve.cli.errors import usage_exit
     from selfevolve.config import ConfigError, load_config
     from selfevolve.recipes.countdown_config import StudyConfig
     from selfevolve.recipes.countdown_study import run_study
@@ -175,5 +168,5 @@ def study_cmd(
         else:
             report = run_study(load_config(StudyConfig, "countdown-study", preset, config, set_), out)
     except (ConfigError, RunDirError) as e:
-        raise _config_error(e, "countdown-study") from e
+        raise usage_exit(e) from e
     typer.echo(f"report: {report}")
