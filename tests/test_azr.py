@@ -179,3 +179,22 @@ def test_kill_9_then_resume_continues_from_checkpoint_with_buffers_intact(nano_d
     assert kept_after == kept_before and len(kept_before) >= 2 * len(SEEDS)
     assert per_step == {s: 6 * 2 for s in range(1, 6)}  # every step's sequences exactly once
     assert (run / "report.html").is_file() and (run / "tasks_deduction.jsonl").is_file()
+
+
+def test_tiny_preset_budgets_fit_the_shipped_models_own_completions(sandbox):
+    """Budgets shorter than tiny-coder's corpus completions truncate them into format failures (session 1
+    ran with 160 proposer tokens: 98 % of induction proposals were cut off)."""
+    from selfevolve.config import load_config
+    from selfevolve.llm.loading import load_model
+    from selfevolve.tasks.code_io import synth_programs
+
+    cfg = load_config(AZRConfig, "azr", "tiny")
+    _, tok = load_model(cfg.model, device="cpu", dtype=torch.float32)
+    tasks = synth_programs(60, 123, runner=sandbox)
+    longest = {}
+    for t in tasks:
+        for role, text in (("propose", render_proposer_completion(t)), ("solve", render_solver_completion(t))):
+            longest[role] = max(longest.get(role, 0), len(tok(text)["input_ids"]))
+    assert longest["propose"] <= cfg.sampling.proposer_max_new_tokens
+    assert longest["solve"] <= cfg.sampling.solver_max_new_tokens
+    assert longest["solve"] <= cfg.eval.max_new_tokens
