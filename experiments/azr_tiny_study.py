@@ -5,6 +5,9 @@ held-out accuracy (greedy, shipped held-out set) of the starting checkpoint and 
 policy, per task type, with mean and spread over seeds, as a Markdown table for docs/results.md.
 
     python experiments/azr_tiny_study.py --seeds 0 1 2 --out runs/azr_study
+
+`--jobs 2` runs two arms at once (each run uses one torch thread in the tiny preset); the minutes
+per run it records are then those of a run sharing the machine, not the single-run wall time.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import statistics
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ARMS = {"self-play": [], "control: constant proposer reward": ["--set", "control=constant_proposer_reward"],
@@ -47,15 +51,19 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--out", type=Path, default=Path("runs/azr_study"))
     ap.add_argument("--arms", nargs="+", default=list(ARMS), choices=list(ARMS))
+    ap.add_argument("--jobs", type=int, default=1, help="runs at once (default 1: wall times are a lone run's)")
     ap.add_argument("--set", dest="overrides", action="append", default=[], help="extra overrides for every run")
     args = ap.parse_args()
 
-    results: dict[str, list[tuple[dict, dict, float]]] = {}
-    for arm in args.arms:
-        for seed in args.seeds:
-            out = args.out / f"{arm.split(':')[-1].strip().replace(' ', '_')}_s{seed}"
+    jobs = [(arm, seed, args.out / f"{arm.split(':')[-1].strip().replace(' ', '_')}_s{seed}") for arm in args.arms for seed in args.seeds]
+    with ThreadPoolExecutor(args.jobs) as pool:
+        futures = [pool.submit(run_arm, out, seed, ARMS[arm], args.overrides) for arm, seed, out in jobs]
+        for (arm, seed, out), future in zip(jobs, futures):
             print(f"{arm}, seed {seed} -> {out}", flush=True)
-            results.setdefault(arm, []).append(run_arm(out, seed, ARMS[arm], args.overrides))
+            future.result()
+    results: dict[str, list[tuple[dict, dict, float]]] = {}
+    for (arm, _, _), future in zip(jobs, futures):
+        results.setdefault(arm, []).append(future.result())
 
     start = next(iter(results.values()))[0][0]
     print(f"\nseeds {args.seeds}; held-out greedy accuracy (mean ± stdev over seeds)\n")
