@@ -70,6 +70,23 @@ class RolloutBatch:
             old_logprobs=pick(self.old_logprobs),
         )
 
+    def trimmed(self) -> "RolloutBatch":
+        """The same rows without the padding columns none of them uses: prompt columns left of the
+        longest prompt and completion columns right of the longest completion. A sub-batch of short
+        rows then costs what its own rows need, not what the longest row of the whole batch needs."""
+        p = int(self.attention_mask[:, : self.prompt_width].sum(1).max())
+        t = max(1, int(self.completion_mask.sum(1).max()))
+        cut = lambda x: None if x is None else x[:, :t]  # noqa: E731
+        return replace(
+            self,
+            input_ids=self.input_ids[:, self.prompt_width - p : self.prompt_width + t],
+            attention_mask=self.attention_mask[:, self.prompt_width - p : self.prompt_width + t],
+            completion_mask=self.completion_mask[:, :t],
+            prompt_width=p,
+            token_rewards=cut(self.token_rewards),
+            old_logprobs=cut(self.old_logprobs),
+        )
+
     def to(self, device) -> "RolloutBatch":
         move = lambda x: None if x is None else x.to(device)  # noqa: E731
         return replace(

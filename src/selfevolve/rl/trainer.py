@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch import nn
+from torch.nn import functional as F
 from torch.nn.parallel import DistributedDataParallel
 
 from selfevolve.llm.logprobs import token_logprobs
@@ -178,7 +179,7 @@ class Trainer:
         cfg = self.config
         denominators = (L.normaliser(batch.completion_mask[rows], cfg.loss_agg_mode, cfg.loss_norm_length),
                         float(batch.completion_mask[rows].sum()))  # (policy loss, value loss)
-        micro = rows.chunk(world_size())[rank()].split(cfg.micro_batch_size)  # this rank's share
+        micro = _by_length(batch, rows.chunk(world_size())[rank()]).split(cfg.micro_batch_size)  # this rank's share
         for i, idx in enumerate(micro):
             sync = i == len(micro) - 1 or not isinstance(self.model, DistributedDataParallel)
             with contextlib.nullcontext() if sync else self.model.no_sync():
@@ -196,27 +197,29 @@ class Trainer:
         Adds the per-token statistics (policy loss, clip fraction, entropy, KL, value loss) to `sums`.
         """
         cfg = self.config
-        sub, mask = batch.rows(idx), batch.completion_mask[idx]  # mask [m, T]
+        sub = batch.rows(idx).trimmed()
+        mask, t = sub.completion_mask, sub.completion_mask.shape[1]  # mask [m, t]: t <= T, the rows' own width
+        old_logp, adv = old_logp[idx, :t], adv[idx, :t]
         capture = _Capture(self.model)
         with self._autocast():
-            logp = self._completion_logprobs(capture, sub)  # [m, T]
-        pg, clipped = L.clipped_surrogate(logp, old_logp[idx], adv[idx], cfg.clip_ratio_low, cfg.clip_ratio_high,
-                                          cfg.dual_clip)  # [m, T] each
-        logits = capture.output.logits[:, sub.prompt_width - 1 : -1] / cfg.temperature  # [m, T, V]
-        entropy = L.entropy_from_logits(logits if cfg.entropy_coeff > 0 else logits.detach())  # [m, T]
+            logp = self._completion_logprobs(capture, sub)  # [m, t]
+        pg, clipped = L.clipped_surrogate(logp, old_logp, adv, cfg.clip_ratio_low, cfg.clip_ratio_high,
+                                          cfg.dual_clip)  # [m, t] each
+        logits = capture.output.logits[:, sub.prompt_width - 1 : -1] / cfg.temperature  # [m, t, V]
+        entropy = L.entropy_from_logits(logits if cfg.entropy_coeff > 0 else logits.detach())  # [m, t]
         per_token = pg - cfg.entropy_coeff * entropy
         _accumulate(sums, "loss/policy", pg, mask)
         _accumulate(sums, "clip_frac", clipped.float(), mask)
         _accumulate(sums, "entropy", entropy, mask)
         if ref_logp is not None:
-            kl = L.kl_penalty(logp, ref_logp[idx], cfg.kl_estimator)  # [m, T]
+            kl = L.kl_penalty(logp, ref_logp[idx, :t], cfg.kl_estimator)  # [m, t]
             _accumulate(sums, "kl", kl, mask)
             if cfg.kl_mode == "loss":
                 per_token = per_token + cfg.kl_coef * kl
         loss = L.aggregate(per_token, mask, cfg.loss_agg_mode, denominators[0])
         if old_values is not None:
-            values = capture.output.values[:, sub.prompt_width - 1 : -1]  # [m, T]: V(s_t) before token t
-            vloss = L.value_loss(values, old_values[idx], returns[idx], cfg.value_clip)  # [m, T]
+            values = capture.output.values[:, sub.prompt_width - 1 : -1]  # [m, t]: V(s_t) before token t
+            vloss = L.value_loss(values, old_values[idx, :t], returns[idx, :t], cfg.value_clip)  # [m, t]
             _accumulate(sums, "loss/value", vloss, mask)
             loss = loss + cfg.value_loss_coef * L.aggregate(vloss, mask, "token-mean", denominators[1])
         return loss * world_size()
@@ -231,14 +234,16 @@ class Trainer:
     def _score_rows(self, actor: _Actor, batch: RolloutBatch):
         """No-grad log-probs [B, T] and values [B, T] (or None) of all rows, each rank doing its share."""
         local = torch.arange(len(batch)).chunk(world_size())[rank()]
+        width = batch.completion_mask.shape[1]
         logps, values = [], []
         for idx in local.split(self.config.micro_batch_size):
             capture = _Capture(actor)
-            sub = batch.rows(idx)
+            sub = batch.rows(idx).trimmed()
+            pad = (0, width - sub.completion_mask.shape[1])  # back to the batch's width T
             with self._autocast():
-                logps.append(self._completion_logprobs(capture, sub).float())
+                logps.append(F.pad(self._completion_logprobs(capture, sub).float(), pad))
             if capture.output.values is not None:
-                values.append(capture.output.values[:, sub.prompt_width - 1 : -1].float())
+                values.append(F.pad(capture.output.values[:, sub.prompt_width - 1 : -1].float(), pad))
         logp = gather_rows(torch.cat(logps))
         return logp, (gather_rows(torch.cat(values)) if values else None)
 
@@ -322,6 +327,13 @@ class Trainer:
     def close(self) -> None:
         if self.logger is not None:
             self.logger.close()
+
+
+def _by_length(batch: RolloutBatch, rows: torch.Tensor) -> torch.Tensor:
+    """`rows` ordered by sequence length, so micro-batches hold rows of similar length and trim well.
+    The mini-batch loss is a sum over its micro-batches, so their make-up does not change it."""
+    lengths = batch.attention_mask[rows].sum(1)
+    return rows[torch.argsort(lengths, stable=True)]
 
 
 def _accumulate(sums: dict, name: str, values: torch.Tensor, mask: torch.Tensor) -> None:
