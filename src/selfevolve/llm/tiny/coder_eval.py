@@ -6,8 +6,8 @@ from selfevolve.eval.code_io import HELDOUT_TINY, load_tasks, sample_answers, sc
 from selfevolve.llm.types import SamplingParams
 from selfevolve.tasks.code_io import ParseError, TaskType, parse_proposal, proposer_prompt, solver_prompt, validate_proposals
 
-SOLVER_TOKENS = 160
-PROPOSER_TOKENS = 224
+SOLVER_TOKENS = 256  # the AZR tiny preset's budgets (longest corpus completions: answers 235, proposals 343)
+PROPOSER_TOKENS = 352
 
 
 def evaluate_coder(generator) -> dict[str, float]:

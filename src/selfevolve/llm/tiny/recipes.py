@@ -51,9 +51,9 @@ RECIPES: dict[str, Recipe] = {
             "one proposer document (compact prompt with 0-1 reference triplets + the task as the proposal)."
         ),
         preset="micro",
-        corpus_docs=16_000,
+        corpus_docs=32_000,
         seed=1,
-        pretrain=PretrainConfig(steps=350, batch_size=24, lr=3e-3, warmup_steps=25, eval_every=50, save_every=25),
+        pretrain=PretrainConfig(steps=1500, batch_size=32, lr=3e-3, warmup_steps=50, eval_every=100, save_every=50),
         make_corpus=coder.corpus,
         evaluate=evaluate_coder,
     ),
