@@ -198,3 +198,26 @@ def test_tiny_preset_budgets_fit_the_shipped_models_own_completions(sandbox):
     assert longest["propose"] <= cfg.sampling.proposer_max_new_tokens
     assert longest["solve"] <= cfg.sampling.solver_max_new_tokens
     assert longest["solve"] <= cfg.eval.max_new_tokens
+
+
+def test_heldout_evaluation_reports_greedy_t1_mean_and_pass_at_k(sandbox):
+    from selfevolve.recipes.azr_run import evaluate_generator
+    from selfevolve.tasks.code_io import solver_prompt
+
+    tasks = {f"t{i}": t for i, t in enumerate(SEEDS)}  # 4 deduction tasks
+    right = {solver_prompt(t, style="compact"): render_solver_completion(t) for t in SEEDS[:1]}
+    wrong = render_solver_completion(CodeTask(TaskType.DEDUCTION, SEEDS[0].program, ("0",), ("-7",)))
+
+    class Answers:  # greedy: right on task 0 only; sampled: right on tasks 0 and 1, once in two answers
+        def generate(self, prompts, params):
+            def answer(p, i):
+                if params.temperature == 0:
+                    return right.get(p, wrong)
+                return render_solver_completion(tasks[f"t{prompts.index(p)}"]) if prompts.index(p) < 2 and i == 0 else wrong
+            return [[Completion(answer(p, i), [], [], "stop") for i in range(params.n)] for p in prompts]
+
+    metrics = evaluate_generator(Answers(), tasks, sandbox, _config(eval={"samples": 2}))
+    assert metrics["eval/deduction/accuracy"] == metrics["eval/all/accuracy"] == 0.25
+    assert metrics["eval/deduction/accuracy_t1"] == 0.25  # 2 right of 8 answers
+    assert metrics["eval/deduction/pass@2"] == 0.5
+    assert "eval/all/accuracy_t1" not in evaluate_generator(Answers(), tasks, sandbox, _config())

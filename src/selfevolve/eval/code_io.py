@@ -114,11 +114,11 @@ def sample_answers(
     return [(tid, c) for tid, cs in zip(ids, outs) for c in cs]
 
 
-def text_sampler(generator: Generator, max_new_tokens: int, top_p: float = 1.0) -> GenerateFn:
-    """A `GenerateFn` over any `selfevolve.llm` Generator (temperature 0 = greedy)."""
+def text_sampler(generator: Generator, max_new_tokens: int, top_p: float = 1.0, seed: int | None = None) -> GenerateFn:
+    """A `GenerateFn` over any `selfevolve.llm` Generator (temperature 0 = greedy; `seed` fixes sampling)."""
 
     def generate(prompts: list[str], n: int, temperature: float) -> list[list[str]]:
-        params = SamplingParams(n=n, max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p)
+        params = SamplingParams(n=n, max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p, seed=seed)
         return [[c.text for c in cs] for cs in generator.generate(prompts, params)]
 
     return generate

@@ -29,7 +29,10 @@ class EvalConfig(BaseModel):
     tasks: str = Field("heldout_tiny", description="Held-out task file (JSONL task records) or 'heldout_tiny' for the shipped set.")
     every: int = Field(10, ge=0, description="Evaluate greedily every this many steps (paper: 10); 0 = only at start and end.")
     limit: int | None = Field(None, gt=0, description="Evaluate on the first N tasks only (None = all).")
-    max_new_tokens: int = Field(8096, gt=0, description="Greedy answer budget.")
+    max_new_tokens: int = Field(8096, gt=0, description="Answer budget.")
+    samples: int = Field(0, ge=0, description=(
+        "Also sample this many answers per task at T=1 (fixed seed) and report their mean accuracy "
+        "(eval/<type>/accuracy_t1, lower variance than greedy) and pass@k; 0 = greedy only."))
 
 
 class AZRConfig(BaseModel):

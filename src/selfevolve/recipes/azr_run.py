@@ -186,6 +186,9 @@ def _fmt(v) -> str:
 # ---------------------------------------------------------------- evaluation, exports, report
 
 
+EVAL_SEED = 1234
+
+
 def heldout_tasks(cfg: AZRConfig) -> dict:
     tasks = load_tasks(HELDOUT_TINY if cfg.eval.tasks == "heldout_tiny" else cfg.eval.tasks)
     allowed = {TaskType.parse(t) for t in cfg.task_types}
@@ -194,11 +197,19 @@ def heldout_tasks(cfg: AZRConfig) -> dict:
 
 
 def evaluate_generator(generator, tasks: dict, sandbox, cfg: AZRConfig) -> dict[str, float]:
-    """Greedy accuracy per task type on held-out tasks, as `eval/<type>/accuracy` metrics."""
-    generate = text_sampler(generator, cfg.eval.max_new_tokens, cfg.sampling.top_p)
-    answers = sample_answers(tasks, generate, n=1, temperature=0.0, style=cfg.prompt_style)
-    verdicts = score_answers(tasks, answers, sandbox, cfg.code_io)
-    return {f"eval/{kind}/accuracy": s.accuracy for kind, s in summarize(verdicts).items()}
+    """Accuracy per task type on held-out tasks: greedy (`eval/<type>/accuracy`) and, with
+    `eval.samples` = k, the mean over k answers sampled at T=1 (`accuracy_t1`) and pass@k. The
+    sampling seed is fixed, so two checkpoints are compared on the same random numbers."""
+    generate = text_sampler(generator, cfg.eval.max_new_tokens, cfg.sampling.top_p, seed=EVAL_SEED)
+    runs = [("", 1, 0.0)] + ([("_t1", cfg.eval.samples, 1.0)] if cfg.eval.samples else [])
+    metrics = {}
+    for suffix, n, temperature in runs:
+        answers = sample_answers(tasks, generate, n=n, temperature=temperature, style=cfg.prompt_style)
+        for kind, s in summarize(score_answers(tasks, answers, sandbox, cfg.code_io)).items():
+            metrics[f"eval/{kind}/accuracy{suffix}"] = s.accuracy
+            if temperature > 0:
+                metrics[f"eval/{kind}/pass@{n}"] = s.pass_at_n
+    return metrics
 
 
 def _evaluate(run: Run, step: int, log: bool = True) -> dict[str, float]:
@@ -206,7 +217,7 @@ def _evaluate(run: Run, step: int, log: bool = True) -> dict[str, float]:
     with timer("eval"), console.status(f"held-out evaluation at step {step}"):
         metrics = evaluate_generator(run.players.generator, heldout_tasks(run.cfg), run.players.sandbox, run.cfg)
     metrics["time/eval"] = timer.seconds["eval"]
-    console.print(f"step {step} held-out: " + ", ".join(f"{k.split('/')[1]} {v:.3f}" for k, v in metrics.items() if k.startswith("eval/")))
+    console.print(f"step {step} held-out: " + ", ".join(f"{k.removeprefix('eval/')} {v:.3f}" for k, v in metrics.items() if k.startswith("eval/")))
     if log:
         run.logger.log(step, metrics)
         run.store.add_metrics(step, metrics)
@@ -225,6 +236,7 @@ def write_azr_report(run_dir: Path, store: RunStore) -> Path:
     roles = ("propose", "solve")
     plots = [
         line_plot(records, [f"eval/{t}/accuracy" for t in (*types, "all")], "held-out accuracy (greedy)"),
+        line_plot(records, [f"eval/{t}/accuracy_t1" for t in (*types, "all")], "held-out accuracy (mean of eval.samples answers at T=1)"),
         line_plot(records, [f"reward/mean/{t}/{r}" for t in types for r in roles] + ["reward/mean"], "reward per (type, role)"),
         line_plot(records, [f"advantage/std/{t}/{r}" for t in types for r in roles], "advantage spread per (type, role)"),
         line_plot(records, [f"propose/{t}/valid_rate" for t in types], "valid-proposal rate"),
