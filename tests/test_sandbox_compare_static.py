@@ -117,3 +117,15 @@ def test_analyse_job_is_check_job_plus_imported_modules(program, inputs, imports
     assert problem == check_job(program, inputs, imports)
     if problem is None:
         assert modules == imported_modules([*imports, program])
+
+
+def test_model_written_literals_raise_no_syntax_warnings():
+    """`0x1for` or `1_a` in a deduction answer must not print SyntaxWarnings into the trainer's log."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for text in ("1if 2 else 3", "[0x1for x in y]", "1_a"):
+            with pytest.raises(ValueError):
+                parse_literal(text)
+    assert not [w for w in caught if issubclass(w.category, SyntaxWarning)]

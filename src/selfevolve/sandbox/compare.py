@@ -17,6 +17,8 @@ import ast
 import math
 from typing import Any, Literal
 
+from selfevolve.sandbox.static import parse_untrusted
+
 Mode = Literal["strict", "python"]
 
 MAX_LITERAL_CHARS = 1_000_000
@@ -38,7 +40,7 @@ def parse_literal(text: str, max_chars: int = MAX_LITERAL_CHARS, max_depth: int 
     if _bracket_depth(text) > max_depth:
         raise ValueError(f"literal nested deeper than max_depth={max_depth}")
     try:
-        return ast.literal_eval(text.strip())
+        return ast.literal_eval(parse_untrusted(text.strip(), mode="eval"))
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError) as e:
         raise ValueError(f"not a Python literal ({type(e).__name__}: {e}): {text[:80]!r}") from None
 
