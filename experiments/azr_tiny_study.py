@@ -23,11 +23,15 @@ from pathlib import Path
 
 ARMS = {"self-play": [], "control: constant proposer reward": ["--set", "control=constant_proposer_reward"],
         "control: shuffled solver rewards": ["--set", "control=shuffled_solver_rewards"]}
-KEYS = ("eval/abduction/accuracy", "eval/deduction/accuracy", "eval/induction/accuracy", "eval/all/accuracy")
+TYPES = ("abduction", "deduction", "induction", "all")
+METRICS = {"accuracy": "greedy", "accuracy_t1": "mean of the eval.samples answers at T=1"}
 
 
 def run_arm(out: Path, seed: int, extra: list[str], overrides: list[str]) -> tuple[dict, dict, float]:
-    """Run one arm (or reuse a finished one); return (start metrics, final metrics, minutes)."""
+    """Run one arm (or reuse a finished one); return (start metrics, final metrics, minutes).
+
+    The final metrics also hold `own/<type>/first|last`: the solver's accuracy on its own buffer's
+    tasks during training, averaged over the first and the last quarter of the steps."""
     if not (out / "report.html").exists():
         cmd = [sys.executable, "-m", "selfevolve", "azr", "--out", str(out), "--set", f"seed={seed}", *extra]
         for o in overrides:
@@ -37,7 +41,11 @@ def run_arm(out: Path, seed: int, extra: list[str], overrides: list[str]) -> tup
         (out / "wall_minutes.txt").write_text(f"{(time.time() - started) / 60:.2f}\n")
     rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     evals = [r for r in rows if "eval/all/accuracy" in r]
-    return evals[0], evals[-1], float((out / "wall_minutes.txt").read_text())
+    steps = [r for r in rows if "solve/abduction/accuracy" in r]
+    quarter = max(1, len(steps) // 4)
+    own = {f"own/{t}/{part}": statistics.fmean(r[f"solve/{t}/accuracy"] for r in chunk)
+           for t in TYPES[:3] for part, chunk in (("first", steps[:quarter]), ("last", steps[-quarter:]))}
+    return evals[0], {**evals[-1], **own}, float((out / "wall_minutes.txt").read_text())
 
 
 def fmt(values: list[float]) -> str:
@@ -66,15 +74,27 @@ def main() -> None:
         results.setdefault(arm, []).append(future.result())
 
     start = next(iter(results.values()))[0][0]
-    print(f"\nseeds {args.seeds}; held-out greedy accuracy (mean ± stdev over seeds)\n")
-    print("| policy | " + " | ".join(k.split("/")[1] for k in KEYS) + " | minutes/run |")
-    print("|---" * (len(KEYS) + 2) + "|")
-    print("| starting checkpoint | " + " | ".join(f"{start[k]:.3f}" for k in KEYS) + " | - |")
+    for metric, label in METRICS.items():
+        keys = [f"eval/{t}/{metric}" for t in TYPES]
+        if keys[-1] in start:
+            table(results, start, keys, f"seeds {args.seeds}; held-out accuracy, {label} (mean ± stdev over seeds)")
+    print("\nsolver accuracy on its own buffer's tasks during training, first -> last quarter of the steps\n")
     for arm, runs in results.items():
-        cells = [fmt([final[k] for _, final, _ in runs]) for k in KEYS]
+        print(f"- {arm}: " + "; ".join(
+            f"{t} {fmt([f[f'own/{t}/first'] for _, f, _ in runs])} -> {fmt([f[f'own/{t}/last'] for _, f, _ in runs])}"
+            for t in TYPES[:3]))
+
+
+def table(results: dict, start: dict, keys: list[str], title: str) -> None:
+    print(f"\n{title}\n")
+    print("| policy | " + " | ".join(k.split("/")[1] for k in keys) + " | minutes/run |")
+    print("|---" * (len(keys) + 2) + "|")
+    print("| starting checkpoint | " + " | ".join(f"{start[k]:.3f}" for k in keys) + " | - |")
+    for arm, runs in results.items():
+        cells = [fmt([final[k] for _, final, _ in runs]) for k in keys]
         print(f"| {arm} | " + " | ".join(cells) + f" | {fmt([m for *_, m in runs])} |")
     for arm, runs in results.items():
-        print(f"{arm} per seed (all): " + ", ".join(f"{final['eval/all/accuracy']:.3f}" for _, final, _ in runs))
+        print(f"{arm} per seed (all): " + ", ".join(f"{final[keys[-1]]:.3f}" for _, final, _ in runs))
 
 
 if __name__ == "__main__":
