@@ -66,12 +66,10 @@ def main() -> None:
     jobs = [(arm, seed, args.out / f"{arm.split(':')[-1].strip().replace(' ', '_')}_s{seed}") for arm in args.arms for seed in args.seeds]
     with ThreadPoolExecutor(args.jobs) as pool:
         futures = [pool.submit(run_arm, out, seed, ARMS[arm], args.overrides) for arm, seed, out in jobs]
+        results: dict[str, list[tuple[dict, dict, float]]] = {}
         for (arm, seed, out), future in zip(jobs, futures):
             print(f"{arm}, seed {seed} -> {out}", flush=True)
-            future.result()
-    results: dict[str, list[tuple[dict, dict, float]]] = {}
-    for (arm, _, _), future in zip(jobs, futures):
-        results.setdefault(arm, []).append(future.result())
+            results.setdefault(arm, []).append(future.result())
 
     start = next(iter(results.values()))[0][0]
     for metric, label in METRICS.items():

@@ -186,6 +186,7 @@ def test_tiny_preset_budgets_fit_the_shipped_models_own_completions(sandbox):
     ran with 160 proposer tokens: 98 % of induction proposals were cut off)."""
     from selfevolve.config import load_config
     from selfevolve.llm.loading import load_model
+    from selfevolve.llm.tiny.coder_eval import PROPOSER_TOKENS, SOLVER_TOKENS
     from selfevolve.tasks.code_io import synth_programs
 
     cfg = load_config(AZRConfig, "azr", "tiny")
@@ -198,6 +199,7 @@ def test_tiny_preset_budgets_fit_the_shipped_models_own_completions(sandbox):
     assert longest["propose"] <= cfg.sampling.proposer_max_new_tokens
     assert longest["solve"] <= cfg.sampling.solver_max_new_tokens
     assert longest["solve"] <= cfg.eval.max_new_tokens
+    assert longest["propose"] <= PROPOSER_TOKENS and longest["solve"] <= SOLVER_TOKENS  # the model card's eval
 
 
 def test_heldout_evaluation_reports_greedy_t1_mean_and_pass_at_k(sandbox):

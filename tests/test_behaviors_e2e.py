@@ -9,13 +9,9 @@ accounted for in the outputs, and the reply cache honoured.
 from __future__ import annotations
 
 import json
-import socket
-import threading
-import time
 
 import pytest
 import torch
-import uvicorn
 from transformers import AutoModelForCausalLM
 from typer.testing import CliRunner
 
@@ -29,7 +25,8 @@ from selfevolve.llm.tiny.presets import SizePreset, qwen2_config
 from selfevolve.llm.tiny.tokenizer import train_tokenizer
 from selfevolve.tasks.countdown.problem import write_jsonl
 
-STARTUP_LIMIT_S = 90
+from local_server import serve_in_thread
+
 DOCS = ["Find x if 2x + 3 = 7.\nFirst subtract 3: 2x = 4. Check: 2*2+3 = 7. So x = 2.",
         "A square has side 3; its area is 9.", "Let me try again: 5 * 5 = 25, too high."]
 
@@ -57,19 +54,8 @@ def served(records):
         log.append(request.url.path)
         return await call_next(request)
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(server_app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + STARTUP_LIMIT_S
-    while not server.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}/v1", log
-    server.should_exit = True
-    thread.join(timeout=STARTUP_LIMIT_S)
+    with serve_in_thread(server_app) as base_url:
+        yield base_url, log
 
 
 def chat_requests(log: list[str]) -> int:

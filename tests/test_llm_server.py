@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -13,7 +12,6 @@ import time
 import httpx
 import pytest
 import torch
-import uvicorn
 
 from selfevolve.llm import (
     InvalidSamplingParams,
@@ -27,7 +25,8 @@ from selfevolve.llm.server import create_app
 from selfevolve.llm.tiny.build import build_tiny
 from selfevolve.llm.tiny.corpus import write_corpus
 
-STARTUP_LIMIT_S = 90  # bounds every wait on a server; nothing here can hang past it
+from local_server import STARTUP_LIMIT_S, free_port, serve_in_thread
+
 
 
 @pytest.fixture(scope="module")
@@ -44,26 +43,11 @@ def generator(model_dir):
     return TransformersGenerator(model, tokenizer, batch_size=16)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def base_url(generator):
     """uvicorn in a thread of this process, on a free loopback port."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(generator, "nano-test"), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + STARTUP_LIMIT_S
-    while not server.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}/v1"
-    server.should_exit = True
-    thread.join(timeout=STARTUP_LIMIT_S)
+    with serve_in_thread(create_app(generator, "nano-test")) as url:
+        yield url
 
 
 def test_models_endpoint_lists_the_served_model(base_url):
