@@ -127,6 +127,21 @@ def test_proposer_training_off_leaves_only_solver_sequences(nano_dir, sandbox):
     assert {s.role for s in outcome.sequences} == {"solve"}
 
 
+def test_learnability_samples_can_be_trained_as_extra_solver_sequences(nano_dir, sandbox):
+    cfg = _config(train_on_learnability_samples=True)
+    p = _players(nano_dir, sandbox, RunStore())
+    outcome = self_play_step(cfg, p, step=1, timer=PhaseTimer())
+    solves = [s for s in outcome.sequences if s.role == "solve"]
+    # every scripted proposal is valid: B drawn solver tasks + n learnability solves per proposal, per type
+    n = cfg.code_io.learnability_samples
+    assert len(solves) == 3 * cfg.batch_size * (1 + n)
+    fresh = [s for s in solves if s.task_id is None]  # learnability solves are of this step's new tasks
+    assert len(fresh) == 3 * cfg.batch_size * n
+    # they are rewarded like any solver answer: deduction "3" is formatted but wrong on the new tasks
+    assert {s.reward for s in fresh if s.task_type is TaskType.DEDUCTION} == {-0.5}
+    assert {s.reward for s in fresh if s.task_type is TaskType.INDUCTION} == {-1.0}
+
+
 def _seq(role, t, reward):
     return Sequence_("p", Completion("c"), reward, t, role)
 

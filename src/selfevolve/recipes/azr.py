@@ -6,6 +6,7 @@
     -> proposer prompts (K references) -> generate -> parse -> validate in the sandbox
     -> n learnability solves per valid proposal and one solve per solver task -> verify in the sandbox
     -> rewards -> one TRR++ update over the (task type, role) groups
+       (optionally the learnability solves are trained too: `train_on_learnability_samples`)
     -> valid proposals enter the buffers; rollouts, metrics and timings go to the store
 
 Everything else here is set-up, checkpoints and evaluation around that function.
@@ -124,11 +125,11 @@ def self_play_step(cfg: AZRConfig, p: Players, step: int, timer: PhaseTimer) -> 
         solve_out = p.generator.generate(
             [solver_prompt(t, style=cfg.prompt_style) for t in solve_list], _params(cfg, cfg.sampling.solver_max_new_tokens)
         ) if solve_list else []
-    learn_pairs = [(t, c.text) for t, cs in zip(learn_tasks, learn_out) for c in cs]
-    solve_pairs = [(t, cs[0].text) for t, cs in zip(solve_list, solve_out)]
+    learn_pairs = [(t, c) for t, cs in zip(learn_tasks, learn_out) for c in cs]
+    solve_pairs = [(t, cs[0]) for t, cs in zip(solve_list, solve_out)]
     with timer("sandbox"):
         verdicts = verify_answers(
-            [t for t, _ in learn_pairs + solve_pairs], [c for _, c in learn_pairs + solve_pairs], p.sandbox, cfg.code_io
+            [t for t, _ in learn_pairs + solve_pairs], [c.text for _, c in learn_pairs + solve_pairs], p.sandbox, cfg.code_io
         )
     learn_verdicts, solve_verdicts = verdicts[: len(learn_pairs)], verdicts[len(learn_pairs) :]
 
@@ -141,9 +142,12 @@ def self_play_step(cfg: AZRConfig, p: Players, step: int, timer: PhaseTimer) -> 
             scores = rate_of.get(id(task), []) if task is not None else []
             r = proposer_reward(task is not None, format_ok(c.text), scores, cfg.code_io.proposer_extreme_reward)
             sequences.append(Sequence_(prompt, c, r, t, "propose"))
-    for (task, _), cs, v in zip(solve_pairs, solve_out, solve_verdicts):
-        r = solver_reward(format_ok(cs[0].text), v.correct)
-        sequences.append(Sequence_(solver_prompt(task, style=cfg.prompt_style), cs[0], r, task.type, "solve", task.id))
+    trained = list(zip(solve_pairs, solve_verdicts))
+    if cfg.train_on_learnability_samples:
+        trained += zip(learn_pairs, learn_verdicts)
+    for (task, c), v in trained:
+        r = solver_reward(format_ok(c.text), v.correct)
+        sequences.append(Sequence_(solver_prompt(task, style=cfg.prompt_style), c, r, task.type, "solve", task.id))
     sequences = apply_control(cfg, sequences, p.rng)
 
     new_tasks = {t: [x for (tt, _), x in zip(prompts, valid_tasks) if tt is t and x is not None] for t in types}

@@ -52,6 +52,9 @@ class AZRConfig(BaseModel):
     reference_weighting: Literal["uniform", "recency"] = Field("uniform", description="How references are drawn (paper: uniform without replacement).")
     solver_selection: Literal["max_new", "uniform", "half_new"] = Field("max_new", description="How solver tasks are drawn from a buffer (paper: max_new).")
     train_proposer: bool = Field(True, description="Train the proposer role (ablation: off = only solver sequences in the update).")
+    train_on_learnability_samples: bool = Field(False, description=(
+        "Also train the solver role on the n learnability rollouts of each valid proposal (selfevolve "
+        "extension: n times more solver sequences per step at no extra generation; paper: discarded)."))
     seeding: Literal["grow", "zero", "file"] = Field(
         "grow",
         description="Initial buffers: 'grow' = the frozen model proposes from the zero triplet (paper's seeding mode); "
