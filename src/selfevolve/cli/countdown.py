@@ -9,6 +9,7 @@ from typing import Optional
 import typer
 from rich.console import Console
 
+from selfevolve.cli.errors import usage_exit
 from selfevolve.tasks.countdown import (
     PRESETS,
     generate_problems,
@@ -120,7 +121,6 @@ def train_cmd(
 
       selfevolve countdown train --preset qwen2.5-3b --set model=/path/to/Qwen2.5-3B
     """
-    from selfevolve.cli.errors import usage_exit
     from selfevolve.config import ConfigError, load_config
     from selfevolve.recipes.countdown_config import CountdownConfig
     from selfevolve.recipes.countdown_zero import run_countdown
@@ -156,7 +156,6 @@ def study_cmd(
 
       selfevolve countdown study --resume runs/study
     """
-    from selfevolve.cli.errors import usage_exit
     from selfevolve.config import ConfigError, load_config
     from selfevolve.recipes.countdown_config import StudyConfig
     from selfevolve.recipes.countdown_study import run_study
