@@ -168,3 +168,27 @@ def test_micro_batching_of_ragged_rows_does_not_change_the_update(tokenizer, est
     for name in ("grad_norm", "loss/policy", "entropy", "kl", "clip_frac"):
         assert results[0][name] == pytest.approx(results[2][name], rel=1e-5, abs=1e-7), name
         assert results[1][name] == pytest.approx(results[2][name], rel=1e-5, abs=1e-7), name
+
+
+@pytest.mark.parametrize("estimator", ["grpo", "gae"])
+def test_completion_only_logits_give_the_same_update_as_logits_at_every_position(tokenizer, estimator):
+    """The loss asks the model for the completion's logits only (`logits_to_keep`); the update must
+    equal the one computed from the logits of every position."""
+    rng = random.Random(5)
+    prompts = [[rng.randrange(3, 12) for _ in range(rng.choice([2, 5, 30]))] for _ in range(8)]
+    completions = [[rng.randrange(3, 12) for _ in range(rng.choice([1, 4, 25]))] for _ in prompts]
+    batch = assemble_batch(prompts, completions, tokenizer.pad_token_id, scores=[rng.random() for _ in prompts],
+                           group_ids=[i // 4 for i in range(8)])
+    results, weights = [], []
+    for skip in (True, False):
+        torch.manual_seed(0)
+        model, ref = toy.tiny_policy(tokenizer), toy.tiny_policy(tokenizer)
+        trainer = Trainer(model, RLConfig(advantage_estimator=estimator, micro_batch_size=3, kl_coef=0.01,
+                                          entropy_coeff=0.01), ref_model=ref)
+        assert trainer.skip_prompt_logits  # the toy model supports logits_to_keep
+        trainer.skip_prompt_logits = skip
+        results.append(trainer.step(batch))
+        weights.append(torch.cat([p.detach().flatten() for p in model.parameters()]))
+    for name in ("grad_norm", "loss/policy", "entropy", "kl", "clip_frac"):
+        assert results[0][name] == pytest.approx(results[1][name], rel=1e-5, abs=1e-7), name
+    torch.testing.assert_close(weights[0], weights[1])

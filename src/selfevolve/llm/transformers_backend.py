@@ -11,13 +11,13 @@ Token ids include the token that ended generation (EOS, or the token completing 
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
 import torch
 
 from selfevolve.llm.errors import PromptTooLongError
+from selfevolve.llm.logprobs import takes_logits_to_keep
 from selfevolve.llm.sampling import next_tokens, validate_params
 from selfevolve.llm.types import Completion, SamplingParams
 
@@ -53,8 +53,7 @@ class TransformersGenerator:
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
         self.eos_ids = _eos_ids(model, tokenizer)
         # the prompt pass needs only the last position's logits ([B, V] instead of [B, P, V])
-        takes_keep = "logits_to_keep" in inspect.signature(model.forward).parameters
-        self._last_logits_only = {"logits_to_keep": 1} if takes_keep else {}
+        self._last_logits_only = {"logits_to_keep": 1} if takes_logits_to_keep(model) else {}
 
     def encode(self, prompt: str) -> list[int]:
         """Prompt token ids exactly as `generate` uses them (the tokenizer's default special tokens)."""

@@ -23,7 +23,7 @@ from torch import nn
 from torch.nn import functional as F
 from torch.nn.parallel import DistributedDataParallel
 
-from selfevolve.llm.logprobs import token_logprobs
+from selfevolve.llm.logprobs import takes_logits_to_keep, token_logprobs
 from selfevolve.rl import advantages as A
 from selfevolve.rl import losses as L
 from selfevolve.rl.config import RLConfig
@@ -34,7 +34,7 @@ from selfevolve.rl.rollout import RolloutBatch
 
 @dataclass
 class _ActorOutput:
-    logits: torch.Tensor  # [B, P+T, V]
+    logits: torch.Tensor  # [B, P+T, V], or [B, T+1, V] when the completion's logits alone were asked for
     values: torch.Tensor | None  # [B, P+T] or None
 
 
@@ -100,6 +100,7 @@ class Trainer:
         self.ref_model = ref_model.eval().requires_grad_(False) if ref_model is not None else None
         self.device = next(model.parameters()).device
         self.bf16 = config.bf16 if config.bf16 is not None else self.device.type == "cuda"
+        self.skip_prompt_logits = takes_logits_to_keep(model)  # the loss needs the completion's logits only
         self.actor = _Actor(model, config.needs_value_head)
         self.model = DistributedDataParallel(self.actor) if world_size() > 1 else self.actor
         self.optimizer = torch.optim.AdamW(self._param_groups(), betas=config.adam_betas, eps=config.adam_eps)
@@ -205,7 +206,7 @@ class Trainer:
             logp = self._completion_logprobs(capture, sub)  # [m, t]
         pg, clipped = L.clipped_surrogate(logp, old_logp, adv, cfg.clip_ratio_low, cfg.clip_ratio_high,
                                           cfg.dual_clip)  # [m, t] each
-        logits = capture.output.logits[:, sub.prompt_width - 1 : -1] / cfg.temperature  # [m, t, V]
+        logits = capture.output.logits[:, -(t + 1) : -1] / cfg.temperature  # [m, t, V]
         entropy = L.entropy_from_logits(logits if cfg.entropy_coeff > 0 else logits.detach())  # [m, t]
         per_token = pg - cfg.entropy_coeff * entropy
         _accumulate(sums, "loss/policy", pg, mask)
@@ -228,8 +229,8 @@ class Trainer:
 
     def _completion_logprobs(self, model, batch: RolloutBatch) -> torch.Tensor:
         """log pi(completion token t | prefix): [B, T], columns P-1 .. P+T-2 of token_logprobs."""
-        logp = token_logprobs(model, batch.input_ids, batch.attention_mask, self.config.temperature)  # [B, P+T-1]
-        return logp[:, batch.prompt_width - 1 :]
+        return token_logprobs(model, batch.input_ids, batch.attention_mask, self.config.temperature,
+                              last=batch.completion_mask.shape[1], skip_logits=self.skip_prompt_logits)
 
     def _score_rows(self, actor: _Actor, batch: RolloutBatch):
         """No-grad log-probs [B, T] and values [B, T] (or None) of all rows, each rank doing its share."""

@@ -1,14 +1,18 @@
-"""The trainer's update on real AZR batches: micro-batches trimmed to their own rows vs padded to the batch.
+"""The trainer's update on real AZR batches: what trimming padding and skipping prompt logits save.
 
 An AZR step trains proposer rows (long prompts with references, long proposals) and solver rows
 (short prompts, answers of a few dozen tokens) in one batch. The trainer sorts each rank's rows by
-length and trims every micro-batch to the width its own rows need (`RolloutBatch.trimmed`). The
-baseline is the previous behaviour, every micro-batch padded to the widest row of the whole batch,
-obtained here by replacing `trimmed` with the identity. Both run the same rollouts (read back from an
-AZR run's store), the same model and optimiser, in the same process, alternating.
+length and trims every micro-batch to the width its own rows need (`RolloutBatch.trimmed`), and asks
+the model for the completion's logits only (`logits_to_keep`). Three arms:
+- ours: both;
+- logits at every position: trimmed, but `Trainer.skip_prompt_logits` off (session 3's trainer);
+- baseline: also every micro-batch padded to the widest row of the whole batch (`trimmed` replaced
+  by the identity; session 1's trainer).
+All run the same rollouts (read back from an AZR run's store), the same model and optimiser, in the
+same process, alternating.
 
     python -m selfevolve azr --out runs/azr            # any finished or partial run
-    nice python benchmarks/rl_update_padding.py --run runs/azr --steps 6 --threads 1
+    nice python benchmarks/rl_update.py --run runs/azr --steps 6 --threads 1
 """
 
 from __future__ import annotations
@@ -42,8 +46,9 @@ def batches(run: Path, tokenizer, steps: int) -> list[RolloutBatch]:
                            keys=[(r.task_type, r.role) for r in step]) for step in rows]
 
 
-def timed_steps(model, data: list[RolloutBatch], micro: int) -> list[float]:
+def timed_steps(model, data: list[RolloutBatch], micro: int, skip_prompt_logits: bool) -> list[float]:
     trainer = Trainer(copy.deepcopy(model), RLConfig(advantage_estimator="trr_pp", learning_rate=1e-4, micro_batch_size=micro))
+    trainer.skip_prompt_logits = skip_prompt_logits
     seconds = []
     for batch in data:
         started = time.perf_counter()
@@ -68,12 +73,16 @@ def main() -> None:
     print(f"{len(data)} batches, {sum(map(len, data))} rows; real tokens {real:,} of {padded:,} padded ({real / padded:.0%})")
 
     trimmed = RolloutBatch.trimmed
-    results = {"trimmed micro-batches (ours)": [], "padded to the batch (baseline)": []}
-    for _ in range(2):  # alternate, so both see the same machine load
-        RolloutBatch.trimmed = trimmed
-        results["trimmed micro-batches (ours)"] += timed_steps(model, data, args.micro)
-        RolloutBatch.trimmed = lambda self: self
-        results["padded to the batch (baseline)"] += timed_steps(model, data, args.micro)
+    arms = {  # name: (trim micro-batches, skip prompt logits)
+        "trimmed, completion logits only (ours)": (True, True),
+        "trimmed, logits at every position": (True, False),
+        "padded to the batch, logits at every position (baseline)": (False, False),
+    }
+    results = {name: [] for name in arms}
+    for _ in range(2):  # alternate, so every arm sees the same machine load
+        for name, (trim, skip) in arms.items():
+            RolloutBatch.trimmed = trimmed if trim else (lambda self: self)
+            results[name] += timed_steps(model, data, args.micro, skip)
     RolloutBatch.trimmed = trimmed
     print("| update | s/step (median) | s/step (mean) |\n|---|---|---|")
     for name, secs in results.items():
