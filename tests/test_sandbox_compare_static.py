@@ -67,6 +67,16 @@ def test_parse_literal_refuses_code_and_huge_input():
     assert parse_literal("set()") == set()
 
 
+@pytest.mark.parametrize("pred", ["...", "[1, 2, ...]", "{'a': ...}", "(1, (...,))"])
+def test_ellipsis_is_not_a_literal_and_never_matches(pred):
+    """`ast.literal_eval` accepts `...`; a model abbreviating an answer with it once crashed a whole
+    AZR run in the strict comparison. It must be refused as a literal and score as a mismatch."""
+    with pytest.raises(ValueError, match="not a Python literal"):
+        parse_literal(pred)
+    assert not reprs_equal("[1, 2, 3]", pred)
+    assert not reprs_equal("[1, 2, 3]", pred, mode="python")
+
+
 @pytest.mark.parametrize("program,reason", [
     ("import os\ndef f(x):\n    return os.path.join(x)", "os.path"),
     ("from os import path\ndef f(x):\n    return 1", "os.path"),

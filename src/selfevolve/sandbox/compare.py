@@ -40,7 +40,12 @@ def parse_literal(text: str, max_chars: int = MAX_LITERAL_CHARS, max_depth: int 
     if _bracket_depth(text) > max_depth:
         raise ValueError(f"literal nested deeper than max_depth={max_depth}")
     try:
-        return ast.literal_eval(parse_untrusted(text.strip(), mode="eval"))
+        tree = parse_untrusted(text.strip(), mode="eval")
+        if any(isinstance(node, ast.Constant) and node.value is Ellipsis for node in ast.walk(tree)):
+            # literal_eval accepts `...`, but no repr of a builtin value contains it: a model writing
+            # `[1, 2, ...]` is abbreviating, and the value would have no strict comparison
+            raise ValueError("'...' (Ellipsis) is not a value a repr can contain")
+        return ast.literal_eval(tree)
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError) as e:
         raise ValueError(f"not a Python literal ({type(e).__name__}: {e}): {text[:80]!r}") from None
 
