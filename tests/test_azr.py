@@ -196,6 +196,23 @@ def test_kill_9_then_resume_continues_from_checkpoint_with_buffers_intact(nano_d
     assert (run / "report.html").is_file() and (run / "tasks_deduction.jsonl").is_file()
 
 
+@pytest.mark.slow
+def test_kl_penalty_runs_against_a_frozen_copy_of_the_starting_model(nano_dir, tmp_path):
+    """`rl.kl_coef > 0` used to stop the run at start-up (the trainer wants a reference the recipe did
+    not load); now a frozen copy of the starting model is loaded and the KL is trained and logged."""
+    from selfevolve.recipes.azr_run import run_azr
+
+    seed_file = tmp_path / "seeds.jsonl"
+    seed_file.write_text("".join(json.dumps({"snippet": t.program, "input": t.input, "output": t.output, "imports": []}) + "\n" for t in SEEDS))
+    cfg = _config(model=str(nano_dir), steps=1, batch_size=2, seeding="file", seed_files=[str(seed_file)],
+                  device="cpu", sandbox_workers=1, eval={"every": 0, "limit": 3, "samples": 0, "max_new_tokens": 8},
+                  sampling={"max_prompt_tokens": 400, "proposer_max_new_tokens": 12, "solver_max_new_tokens": 8},
+                  rl={"advantage_estimator": "trr_pp", "learning_rate": 1e-4, "kl_coef": 0.05})
+    run_azr(cfg, tmp_path / "run")
+    [step] = [m for m in map(json.loads, (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()) if m["step"] == 1 and "kl" in m]
+    assert step["kl"] >= 0.0 and step["time/update"] > 0
+
+
 def test_tiny_preset_budgets_fit_the_shipped_models_own_completions(sandbox):
     """Budgets shorter than tiny-coder's corpus completions truncate them into format failures (session 1
     ran with 160 proposer tokens: 98 % of induction proposals were cut off)."""

@@ -23,10 +23,10 @@ from rich.live import Live
 from rich.table import Table
 
 from selfevolve.eval.code_io import HELDOUT_TINY, load_tasks, sample_answers, score_answers, summarize, text_sampler
-from selfevolve.llm.loading import load_model
 from selfevolve.llm.transformers_backend import TransformersGenerator
 from selfevolve.recipes.azr import PhaseTimer, Players, commit_step, self_play_step, update_batch
 from selfevolve.recipes.azr_config import AZRConfig
+from selfevolve.recipes.models import load_policy
 from selfevolve.recipes.rundir import load_latest, prepare, save_checkpoint, truncate_jsonl
 from selfevolve.report.html import Report, Table as ReportTable, line_plot, read_metrics, write_report
 from selfevolve.rl import Trainer
@@ -68,11 +68,11 @@ def run_azr(cfg: AZRConfig | None, run_dir: Path, resume: bool = False) -> Path:
         torch.set_num_threads(cfg.threads)
     random.seed(cfg.seed)
     torch.manual_seed(cfg.seed)
-    model, tokenizer = load_model(cfg.model, device=cfg.device)
+    model, tokenizer, reference = load_policy(cfg.model, cfg.device, cfg.rl)
     generator = TransformersGenerator(model, tokenizer, batch_size=cfg.sampling.generation_batch_size)
     store = RunStore(run_dir / "store.sqlite")
     buffers = {t: TaskBuffer(store, t) for t in TaskType}
-    trainer = Trainer(model, cfg.rl)
+    trainer = Trainer(model, cfg.rl, ref_model=reference)
     with Sandbox(SandboxConfig(workers=cfg.sandbox_workers or SandboxConfig().workers)) as sandbox:
         players = Players(generator, tokenizer, sandbox, buffers, random.Random(cfg.seed))
         run = Run(cfg, run_dir, players, trainer, store, MetricsLogger(run_dir))

@@ -30,10 +30,10 @@ from transformers.utils import logging as hf_logging
 
 from selfevolve.behaviors.rules import count_behaviors, think_text
 from selfevolve.behaviors.types import BEHAVIORS
-from selfevolve.llm.loading import load_model
 from selfevolve.llm.transformers_backend import TransformersGenerator
 from selfevolve.llm.types import Completion, SamplingParams
 from selfevolve.recipes.countdown_config import CountdownConfig, DataConfig
+from selfevolve.recipes.models import load_policy
 from selfevolve.recipes.rundir import load_latest, prepare, save_checkpoint, truncate_jsonl
 from selfevolve.report.html import Report, Table, line_plot, read_metrics, write_report
 from selfevolve.rl import Rollout, Trainer, rollout
@@ -206,8 +206,7 @@ def run_countdown(cfg: CountdownConfig | None, run_dir: Path, resume: bool = Fal
     if cfg.torch_threads:
         torch.set_num_threads(cfg.torch_threads)
     torch.manual_seed(cfg.seed)
-    model, tokenizer = load_model(cfg.model, device=cfg.device)
-    ref = load_model(cfg.model, device=cfg.device)[0] if cfg.rl.needs_reference and cfg.rl.lora_r == 0 else None
+    model, tokenizer, ref = load_policy(cfg.model, cfg.device, cfg.rl)
     train, test = split_problems(cfg.data)
     run = Run(cfg, run_dir, FullText(TransformersGenerator(model, tokenizer, cfg.sampling.generation_batch_size)),
               tokenizer, Trainer(model, cfg.rl, ref_model=ref), train, test, MetricsLogger(run_dir))
