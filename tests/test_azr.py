@@ -28,6 +28,7 @@ from selfevolve.tasks.code_io import (
     TaskType,
     render_proposer_completion,
     render_solver_completion,
+    solver_prompt,
     zero_induction,
     zero_triplet,
 )
@@ -55,6 +56,7 @@ class ScriptedPolicy:
     def __init__(self, tokenizer):
         self.tokenizer = tokenizer
         self.counter = 0
+        self.filler_lines = 0  # padding lines in proposed programs (to make their solver prompts long)
 
     def generate(self, prompts, params):
         return [[self._one(p) for _ in range(params.n)] for p in prompts]
@@ -66,7 +68,7 @@ class ScriptedPolicy:
             text = render_proposer_completion(CodeTask(TaskType.INDUCTION, "", inputs, inputs, "adds"), "ten ints")
         elif "Propose" in prompt:
             k = self.counter
-            task = CodeTask(TaskType.DEDUCTION, f"def g(x):\n    return x + {k}", ("1",), ("",))
+            task = CodeTask(TaskType.DEDUCTION, "def g(x):\n" + "    y = 0\n" * self.filler_lines + f"    return x + {k}", ("1",), ("",))
             text = render_proposer_completion(task, "new")
         elif "Solve deduction" in prompt:
             text = "\nno idea\n</think>\n<answer>\n```output\n3\n```\n</answer>"
@@ -125,6 +127,23 @@ def test_proposer_training_off_leaves_only_solver_sequences(nano_dir, sandbox):
     p = _players(nano_dir, sandbox, RunStore())
     outcome = self_play_step(_config(train_proposer=False), p, step=1, timer=PhaseTimer())
     assert {s.role for s in outcome.sequences} == {"solve"}
+
+
+def test_valid_proposal_whose_solver_prompt_does_not_fit_counts_as_invalid(nano_dir, sandbox):
+    """A long proposal can make a solver prompt longer than the model's context: it once stopped a run
+    at the learnability samples. Such a task is invalid: no samples, no buffer entry, reward -1."""
+    p = _players(nano_dir, sandbox, RunStore())
+    p.generator.filler_lines = 40
+    held = [t for b in p.buffers.values() for t in b.tasks()]
+    limit = max(len(p.tokenizer(solver_prompt(t, style="compact"))["input_ids"]) for t in held) + 10
+    outcome = self_play_step(_config(sampling={"max_prompt_tokens": limit}), p, step=1, timer=PhaseTimer())
+    for t in (TaskType.ABDUCTION, TaskType.DEDUCTION):
+        assert outcome.new_tasks[t] == [] and outcome.stats[f"propose/{t.long_name}/valid_rate"] == 0.0
+        assert {s.reward for s in outcome.sequences if s.role == "propose" and s.task_type is t} == {-1.0}
+    # with room for them the same proposals are valid
+    p.generator.counter = 0
+    outcome = self_play_step(_config(sampling={"max_prompt_tokens": 4 * limit}), p, step=2, timer=PhaseTimer())
+    assert outcome.stats["propose/deduction/valid_rate"] == 1.0, limit
 
 
 def test_learnability_samples_can_be_trained_as_extra_solver_sequences(nano_dir, sandbox):
@@ -236,7 +255,6 @@ def test_tiny_preset_budgets_fit_the_shipped_models_own_completions(sandbox):
 
 def test_heldout_evaluation_reports_greedy_t1_mean_and_pass_at_k(sandbox):
     from selfevolve.recipes.azr_run import evaluate_generator
-    from selfevolve.tasks.code_io import solver_prompt
 
     tasks = {f"t{i}": t for i, t in enumerate(SEEDS)}  # 4 deduction tasks
     right = {solver_prompt(t, style="compact"): render_solver_completion(t) for t in SEEDS[:1]}

@@ -111,7 +111,9 @@ def self_play_step(cfg: AZRConfig, p: Players, step: int, timer: PhaseTimer) -> 
     parsed = [parse_or_none(c.text, t, ref, cfg) for (t, _), c, ref in zip(prompts, proposer_texts, refs)]
     with timer("sandbox"):
         validations = validate_proposals([x for x in parsed if x is not None], p.sandbox, cfg.code_io, step)
-    valid_tasks = _align(parsed, validations)  # [len(prompts)] CodeTask or None
+    # a valid task the solver cannot read within the prompt limit counts as invalid (no samples, no buffer entry)
+    valid_tasks = [t if t is not None and solver_prompt_fits(cfg, p, t) else None
+                   for t in _align(parsed, validations)]  # [len(prompts)] CodeTask or None
 
     # Solver: n learnability samples per valid proposal (untrained) + one sample per solver task.
     learn_tasks = [t for t in valid_tasks if t is not None]
@@ -159,12 +161,14 @@ def self_play_step(cfg: AZRConfig, p: Players, step: int, timer: PhaseTimer) -> 
 def select_solver_tasks(cfg: AZRConfig, p: Players, t: TaskType, step: int) -> list[CodeTask]:
     """B tasks of type t from its buffer, drawn before this step's proposals are added; prompts over
     the length limit are dropped and the batch refilled (spec defect 9)."""
-    limit = cfg.sampling.max_prompt_tokens
+    return p.buffers[t].select_for_solver(cfg.batch_size, step, p.rng, cfg.solver_selection,
+                                          keep=lambda task: solver_prompt_fits(cfg, p, task))
 
-    def fits(task: CodeTask) -> bool:
-        return len(p.tokenizer(solver_prompt(task, style=cfg.prompt_style))["input_ids"]) <= limit
 
-    return p.buffers[t].select_for_solver(cfg.batch_size, step, p.rng, cfg.solver_selection, keep=fits)
+def solver_prompt_fits(cfg: AZRConfig, p: Players, task: CodeTask) -> bool:
+    """Whether the task's solver prompt is within `max_prompt_tokens` and leaves the model room to answer."""
+    limit = min(cfg.sampling.max_prompt_tokens, getattr(p.generator, "context_length", float("inf")) - 1)
+    return len(p.tokenizer(solver_prompt(task, style=cfg.prompt_style))["input_ids"]) <= limit
 
 
 def build_proposer_prompts(cfg: AZRConfig, p: Players, types: list[TaskType]):
