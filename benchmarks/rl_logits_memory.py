@@ -41,8 +41,11 @@ def one_step(rows: int, prompt: int, completion: int, skip: bool) -> dict:
     trainer = Trainer(model, RLConfig(advantage_estimator="trr_pp", learning_rate=1e-6, micro_batch_size=rows))
     trainer.skip_prompt_logits = skip
     gen = torch.Generator().manual_seed(0)
-    ids = lambda n: torch.randint(3, config.vocab_size, (n,), generator=gen).tolist()  # noqa: E731
-    batch = assemble_batch([ids(prompt) for _ in range(rows)], [ids(completion) for _ in range(rows)], 0,
+
+    def random_ids(n: int) -> list[int]:
+        return torch.randint(3, config.vocab_size, (n,), generator=gen).tolist()
+
+    batch = assemble_batch([random_ids(prompt) for _ in range(rows)], [random_ids(completion) for _ in range(rows)], 0,
                            scores=[float(i % 2) for i in range(rows)], keys=[("deduction", "solve")] * rows)
     before = psutil.Process().memory_info().rss
     trainer.step(batch)

@@ -181,11 +181,17 @@ def _run_cli(args, **kw):
                             stderr=subprocess.STDOUT, start_new_session=True, **kw)
 
 
+def _seed_file(tmp_path: Path) -> Path:
+    """SEEDS as an AZR seed file (triplet schema)."""
+    path = tmp_path / "seeds.jsonl"
+    path.write_text("".join(json.dumps({"snippet": t.program, "input": t.input, "output": t.output, "imports": []}) + "\n" for t in SEEDS))
+    return path
+
+
 @pytest.mark.slow
 def test_kill_9_then_resume_continues_from_checkpoint_with_buffers_intact(nano_dir, tmp_path):
     run = tmp_path / "run"
-    seed_file = tmp_path / "seeds.jsonl"
-    seed_file.write_text("".join(json.dumps({"snippet": t.program, "input": t.input, "output": t.output, "imports": []}) + "\n" for t in SEEDS))
+    seed_file = _seed_file(tmp_path)
     args = ["--out", str(run), "--set", f"model={nano_dir}", "--set", "steps=5", "--set", "batch_size=2",
             "--set", "seeding=file", "--set", f"seed_files=[{seed_file}]", "--set", "checkpoint_every=1",
             "--set", "eval.every=0", "--set", "eval.limit=3", "--set", "eval.max_new_tokens=8",
@@ -221,8 +227,7 @@ def test_kl_penalty_runs_against_a_frozen_copy_of_the_starting_model(nano_dir, t
     not load); now a frozen copy of the starting model is loaded and the KL is trained and logged."""
     from selfevolve.recipes.azr_run import run_azr
 
-    seed_file = tmp_path / "seeds.jsonl"
-    seed_file.write_text("".join(json.dumps({"snippet": t.program, "input": t.input, "output": t.output, "imports": []}) + "\n" for t in SEEDS))
+    seed_file = _seed_file(tmp_path)
     cfg = _config(model=str(nano_dir), steps=1, batch_size=2, seeding="file", seed_files=[str(seed_file)],
                   device="cpu", sandbox_workers=1, eval={"every": 0, "limit": 3, "samples": 0, "max_new_tokens": 8},
                   sampling={"max_prompt_tokens": 400, "proposer_max_new_tokens": 12, "solver_max_new_tokens": 8},

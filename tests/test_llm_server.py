@@ -28,7 +28,6 @@ from selfevolve.llm.tiny.corpus import write_corpus
 from local_server import STARTUP_LIMIT_S, free_port, serve_in_thread
 
 
-
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory):
     root = tmp_path_factory.mktemp("served")
