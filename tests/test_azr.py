@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -57,6 +59,8 @@ class ScriptedPolicy:
         self.tokenizer = tokenizer
         self.counter = 0
         self.filler_lines = 0  # padding lines in proposed programs (to make their solver prompts long)
+        self.solves_even = False  # answer `x + k` deduction right the first time it is asked, for even k
+        self.asked = Counter()
 
     def generate(self, prompts, params):
         return [[self._one(p) for _ in range(params.n)] for p in prompts]
@@ -71,7 +75,10 @@ class ScriptedPolicy:
             task = CodeTask(TaskType.DEDUCTION, "def g(x):\n" + "    y = 0\n" * self.filler_lines + f"    return x + {k}", ("1",), ("",))
             text = render_proposer_completion(task, "new")
         elif "Solve deduction" in prompt:
-            text = "\nno idea\n</think>\n<answer>\n```output\n3\n```\n</answer>"
+            self.asked[prompt] += 1
+            k = re.search(r"return x \+ (\d+)", prompt)
+            right = self.solves_even and k and int(k[1]) % 2 == 0 and self.asked[prompt] == 1
+            text = f"\nno idea\n</think>\n<answer>\n```output\n{1 + int(k[1]) if right else 3}\n```\n</answer>"
         else:
             text = "unformatted"
         ids = self.tokenizer(text)["input_ids"]
@@ -121,6 +128,19 @@ def test_step_trains_both_roles_and_grows_buffers(nano_dir, sandbox):
     batch = update_batch(outcome.sequences, p.tokenizer)
     assert batch.old_logprobs is None  # scripted completions carry no log-probs: the trainer recomputes them
     assert set(batch.keys) == keys
+
+
+def test_each_proposal_is_rewarded_by_the_learnability_samples_of_its_own_task(nano_dir, sandbox):
+    """Learnability samples and drawn solver tasks share one generation call; each proposal must
+    still get the solve rate of its own n samples."""
+    p = _players(nano_dir, sandbox, RunStore())
+    p.generator.solves_even = True  # x + k tasks: 1 right of 2 samples for even k (reward 0.5), 0 for odd k
+    cfg = _config()
+    outcome = self_play_step(cfg, p, step=1, timer=PhaseTimer())
+    proposals = [s for s in outcome.sequences if s.role == "propose" and s.task_type is TaskType.DEDUCTION]
+    rewards = {int(re.search(r"return x \+ (\d+)", s.completion.text)[1]): s.reward for s in proposals}
+    assert {k % 2 for k in rewards} == {0, 1}
+    assert rewards == {k: 0.5 if k % 2 == 0 else cfg.code_io.proposer_extreme_reward for k in rewards}
 
 
 def test_proposer_training_off_leaves_only_solver_sequences(nano_dir, sandbox):

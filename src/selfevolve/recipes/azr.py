@@ -92,8 +92,8 @@ class Players:
     rng: random.Random
 
 
-def _params(cfg: AZRConfig, max_new: int, n: int = 1) -> SamplingParams:
-    return SamplingParams(n=n, max_new_tokens=max_new, temperature=cfg.sampling.temperature, top_p=cfg.sampling.top_p)
+def _params(cfg: AZRConfig, max_new: int) -> SamplingParams:
+    return SamplingParams(max_new_tokens=max_new, temperature=cfg.sampling.temperature, top_p=cfg.sampling.top_p)
 
 
 # ---------------------------------------------------------------- the iteration
@@ -115,20 +115,18 @@ def self_play_step(cfg: AZRConfig, p: Players, step: int, timer: PhaseTimer) -> 
     valid_tasks = [t if t is not None and solver_prompt_fits(cfg, p, t) else None
                    for t in _align(parsed, validations)]  # [len(prompts)] CodeTask or None
 
-    # Solver: n learnability samples per valid proposal (untrained) + one sample per solver task.
+    # Solver: n learnability samples per valid proposal + one sample per solver task, generated in
+    # one call so that they share decoding batches.
     learn_tasks = [t for t in valid_tasks if t is not None]
     solve_list = [task for t in types for task in solver_tasks[t]]
     n_learn = cfg.code_io.learnability_samples
+    asked = [t for t in learn_tasks for _ in range(n_learn)] + solve_list
     with timer("generation"):
-        learn_out = p.generator.generate(
-            [solver_prompt(t, style=cfg.prompt_style) for t in learn_tasks],
-            _params(cfg, cfg.sampling.solver_max_new_tokens, n_learn),
-        ) if learn_tasks else []
-        solve_out = p.generator.generate(
-            [solver_prompt(t, style=cfg.prompt_style) for t in solve_list], _params(cfg, cfg.sampling.solver_max_new_tokens)
-        ) if solve_list else []
-    learn_pairs = [(t, c) for t, cs in zip(learn_tasks, learn_out) for c in cs]
-    solve_pairs = [(t, cs[0]) for t, cs in zip(solve_list, solve_out)]
+        answers = p.generator.generate(
+            [solver_prompt(t, style=cfg.prompt_style) for t in asked], _params(cfg, cfg.sampling.solver_max_new_tokens)
+        ) if asked else []
+    answered = [(t, cs[0]) for t, cs in zip(asked, answers)]
+    learn_pairs, solve_pairs = answered[: len(learn_tasks) * n_learn], answered[len(learn_tasks) * n_learn :]
     with timer("sandbox"):
         verdicts = verify_answers(
             [t for t, _ in learn_pairs + solve_pairs], [c.text for _, c in learn_pairs + solve_pairs], p.sandbox, cfg.code_io
