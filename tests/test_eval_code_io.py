@@ -43,6 +43,18 @@ def _rec(task):
     return rec
 
 
+def test_sampling_with_a_seed_is_reproducible():
+    from selfevolve.cli.eval import _sample
+
+    tasks = dict(list(load_tasks(HELDOUT_TINY).items())[:4])
+
+    def answers(seed: int) -> list[tuple[str, str]]:
+        return _sample(tasks, "tiny-coder", 3, 1.0, 24, "compact", "cpu", seed, batch_size=8)
+
+    assert answers(5) == answers(5)
+    assert answers(5) != answers(6)
+
+
 def test_cli_rejects_ambiguous_sources(tmp_path):
     (tmp_path / "t.jsonl").write_text("")
     res = CliRunner().invoke(app, ["code-io", "--tasks", str(tmp_path / "t.jsonl")])

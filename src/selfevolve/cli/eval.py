@@ -31,6 +31,8 @@ def code_io(
     max_new_tokens: int = typer.Option(256, help="With --model: answer budget in tokens."),
     style: str = typer.Option("compact", help="With --model: prompt style, compact (tiny models) or full."),
     device: Optional[str] = typer.Option(None, help="With --model: cpu, cuda, cuda:1 (default: CUDA when available)."),
+    seed: Optional[int] = typer.Option(None, help="With --model: sampling seed, so that a rerun draws the same answers."),
+    batch_size: int = typer.Option(64, min=1, help="With --model: sequences decoded together."),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write verdict records {id, correct, reason} here."),
     equality: str = typer.Option("strict", help="Deduction equality: strict | python_eq."),
     workers: int = typer.Option(2, help="Sandbox worker slots."),
@@ -41,7 +43,7 @@ def code_io(
 
       selfevolve eval code-io --tasks src/selfevolve/data/code_io/heldout_tiny.jsonl --answers answers.jsonl -o verdicts.jsonl
 
-      selfevolve eval code-io --tasks src/selfevolve/data/code_io/heldout_tiny.jsonl --model tiny-coder -n 4 --temperature 1
+      selfevolve eval code-io --tasks src/selfevolve/data/code_io/heldout_tiny.jsonl --model tiny-coder -n 4 --temperature 1 --seed 0
     """
     from selfevolve.eval.code_io import load_answers, load_tasks, score_answers
     from selfevolve.tasks.code_io.config import CodeIOConfig
@@ -49,7 +51,7 @@ def code_io(
     if (answers is None) == (model is None):
         raise typer.BadParameter("pass exactly one of --answers ANSWERS.jsonl or --model M")
     task_map = load_tasks(tasks)
-    pairs = load_answers(answers) if answers is not None else _sample(task_map, model, n, temperature, max_new_tokens, style, device)
+    pairs = load_answers(answers) if answers is not None else _sample(task_map, model, n, temperature, max_new_tokens, style, device, seed, batch_size)
     with _sandbox(workers) as sb:
         verdicts = score_answers(task_map, pairs, sb, CodeIOConfig(equality=equality))
     _print_summary(verdicts)
@@ -58,7 +60,7 @@ def code_io(
         console.print(f"wrote {len(verdicts)} verdicts to {output}")
 
 
-def _sample(task_map, model: str, n: int, temperature: float, max_new_tokens: int, style: str, device):
+def _sample(task_map, model: str, n: int, temperature: float, max_new_tokens: int, style: str, device, seed, batch_size):
     from selfevolve.eval.code_io import sample_answers, text_sampler
     from selfevolve.llm import TransformersGenerator, load_model
 
@@ -66,7 +68,7 @@ def _sample(task_map, model: str, n: int, temperature: float, max_new_tokens: in
         raise typer.BadParameter(f"--style {style!r} is not a prompt style; use compact or full")
     with console.status(f"sampling {n} answer(s) per task from {model}"):
         m, tok = load_model(model, device=device)
-        generate = text_sampler(TransformersGenerator(m, tok), max_new_tokens)
+        generate = text_sampler(TransformersGenerator(m, tok, batch_size=batch_size), max_new_tokens, seed=seed)
         return sample_answers(task_map, generate, n=n, temperature=temperature, style=style)
 
 
