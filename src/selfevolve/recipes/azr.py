@@ -121,9 +121,10 @@ def self_play_step(cfg: AZRConfig, p: Players, step: int, timer: PhaseTimer) -> 
     solve_list = [task for t in types for task in solver_tasks[t]]
     n_learn = cfg.code_io.learnability_samples
     asked = [t for t in learn_tasks for _ in range(n_learn)] + solve_list
+    prompt_of = {id(t): solver_prompt(t, style=cfg.prompt_style) for t in learn_tasks + solve_list}
     with timer("generation"):
         answers = p.generator.generate(
-            [solver_prompt(t, style=cfg.prompt_style) for t in asked], _params(cfg, cfg.sampling.solver_max_new_tokens)
+            [prompt_of[id(t)] for t in asked], _params(cfg, cfg.sampling.solver_max_new_tokens)
         ) if asked else []
     answered = [(t, cs[0]) for t, cs in zip(asked, answers)]
     learn_pairs, solve_pairs = answered[: len(learn_tasks) * n_learn], answered[len(learn_tasks) * n_learn :]
@@ -147,7 +148,7 @@ def self_play_step(cfg: AZRConfig, p: Players, step: int, timer: PhaseTimer) -> 
         trained += zip(learn_pairs, learn_verdicts)
     for (task, c), v in trained:
         r = solver_reward(format_ok(c.text), v.correct)
-        sequences.append(Sequence_(solver_prompt(task, style=cfg.prompt_style), c, r, task.type, "solve", task.id))
+        sequences.append(Sequence_(prompt_of[id(task)], c, r, task.type, "solve", task.id))
     sequences = apply_control(cfg, sequences, p.rng)
 
     new_tasks = {t: [x for (tt, _), x in zip(prompts, valid_tasks) if tt is t and x is not None] for t in types}

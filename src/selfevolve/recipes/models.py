@@ -6,7 +6,7 @@ from selfevolve.llm.loading import load_model
 from selfevolve.rl.config import RLConfig
 
 
-def load_policy(model: str, device: str, rl: RLConfig):
+def load_policy(model: str, device: str | None, rl: RLConfig):
     """(policy, tokenizer, reference). The reference is a second, frozen copy of the starting model
     when `rl.kl_coef > 0` without LoRA (with LoRA the policy's base model serves); otherwise None.
     On resume it is still the starting model: checkpoints hold the policy only."""
