@@ -19,7 +19,8 @@ import pytest
 SRC = Path(__file__).resolve().parents[1] / "src" / "selfevolve"
 
 _BELOW_RECIPES = {
-    "config", "sandbox", "store", "report", "models", "llm", "tasks", "eval", "bench", "behaviors", "rl", "tinymodels",
+    "config", "configs", "sandbox", "store", "report", "models", "llm", "tasks", "eval", "bench", "behaviors", "rl",
+    "tinymodels",
 }
 # Top-level package (or module) -> the selfevolve top-level packages it may import. Lowest first.
 # Packages not written yet (bench, models as a Python package) have their place already.
