@@ -1,4 +1,4 @@
-"""The SRA-MCTS search, step by step, under a scripted model; each reference defect (spec §7) has a test."""
+"""The SRA-MCTS search, step by step, under a scripted model; each reference defect (docs/spec/sra_mcts.md §7) has a test."""
 
 from __future__ import annotations
 
@@ -68,7 +68,7 @@ def test_two_rounds_build_the_expected_tree_with_a_rollout_after_an_analysis():
     tree = Node.from_dict(outcome.tree)
     a1, b1, c1 = tree.children.values()
     # round 1: root expanded (a1 6, b1 7, c1 5); the best child b1 reflected (an analysis, not <end>),
-    # then rolled out with two plain proposals scored 8 and 4: V = 0.5*7 + 0.5*8, one visit (defect 7.1)
+    # then rolled out with two plain proposals scored 8 and 4: V = 0.5*7 + 0.5*8, one visit (docs/spec/sra_mcts.md §7.1)
     assert [c.step for c in tree.children.values()] == ["Step 1: option a1\n", "Step 1: option b1\n", "Step 1: option c1\n"]
     assert (b1.V, b1.N, b1.reflection) == (7.5, 1, "keep going.") and not b1.children
     # round 2: a1 (unvisited, 6 + 8) beats b1 (7.5 + 0.5*sqrt(2 ln 1)) and c1 (5 + 8); a1 expanded,
@@ -105,7 +105,7 @@ def test_an_end_reflection_makes_the_rollout_value_the_childs_own():
 
 def test_not_yet_solved_does_not_end_the_search():
     # the reference treats any reflection containing " solved" as <end>: the root is never expanded
-    # and the plan is empty (defect 7.2)
+    # and the plan is empty (docs/spec/sra_mcts.md §7.2)
     model = scripted(reflect="The problem is not yet solved. Sort the input first.")
     outcome, _ = run(model, config(), [PROBLEM])["p1"]
     tree = Node.from_dict(outcome.tree)
@@ -162,7 +162,7 @@ def test_critic_scores_are_cached_by_exact_steps():
 
 def test_the_critic_never_loses_steps_to_the_budget():
     # the reference right-truncates the critic prompt at 1,024 tokens, so long problems lose the very
-    # steps being scored (defect 7.4): here few-shot examples go first, then the problem's middle
+    # steps being scored (docs/spec/sra_mcts.md §7.4): here few-shot examples go first, then the problem's middle
     long_problem = "Start of the statement. " + "filler words " * 600 + "End of the statement."
     model = scripted()
     chat = ChatModel(model, count_tokens=lambda conv: sum(len(m["content"].split()) for m in conv))
@@ -192,7 +192,7 @@ def test_steps_over_the_budget_fail_loudly_or_skip_the_problem():
 
 def test_tot_scores_with_the_problem_in_the_critic_prompt():
     # the reference's ToT concatenates the critic template unformatted: the critic saw a literal
-    # "{problem}" (defect 7.5)
+    # "{problem}" (docs/spec/sra_mcts.md §7.5)
     model = scripted(**{CRITIC: lambda prompt, k: f"Score: {4 + len(steps_of(prompt))}"})  # deeper is better, < 8.8
     outcome, usage = run(model, config(method="tot"), [PROBLEM])["p1"]
     critic_prompts = [p for prompts, _ in model.calls for p in prompts if re.match(CRITIC, p)]
@@ -218,3 +218,24 @@ def test_cot_answers_in_one_call():
     outcome, usage = run(model, config(method="cot"), [PROBLEM])["p1"]
     assert usage.calls == 1 and outcome.status == "kept" and outcome.record["solution"] == "We add them up.\n" + CODE
     assert model.calls[0][1].max_new_tokens == 1024
+
+
+def test_a_time_limit_replaces_the_round_limit():
+    ticks = iter(range(100))
+    cfg = config(search__iteration_limit=None, search__time_limit_ms=2500)
+    chat = ChatModel(scripted())
+    sampling = sampling_params(cfg)
+    engine = Engine({kind: chat for kind in ROLE_OF}, sampling)
+    results = {}
+    context = Context.for_problem(PROBLEM, cfg, clock=lambda: float(next(ticks)))  # one second per look
+    engine.run([("p1", synthesize(context))], lambda pid, outcome, usage: results.__setitem__(pid, outcome))
+    assert Node.from_dict(results["p1"].tree).N == 2  # rounds started at 1 s and 2 s; at 3 s the limit had passed
+
+
+def test_a_random_rollout_scores_one_of_its_proposals():
+    model = scripted()
+    outcome, usage = run(model, config(search__iteration_limit=1, search__roll_policy="random"), [PROBLEM])["p1"]
+    rolled = [p for prompts, _ in model.calls for p in prompts if re.match(CRITIC, p) and len(steps_of(p)) == 2]
+    assert len(rolled) == 1
+    # reflect, propose x3, score x3; rollout: reflect, propose x2, score x1; a one-step plan is not judged; translate
+    assert usage.calls == 1 + 3 + 3 + 1 + 2 + 1 + 1

@@ -47,7 +47,7 @@ def test_ties_are_broken_at_random_by_the_callers_rng():
 
 def test_all_children_scored_zero_still_gives_a_choice():
     # the reference starts the running best at 0, so visited children at V=0 under a parent with
-    # N=1 (ln 1 = 0) score 0, never beat it, and random.choice([]) crashes (defect 7.5)
+    # N=1 (ln 1 = 0) score 0, never beat it, and random.choice([]) crashes (docs/spec/sra_mcts.md §7.5)
     root = tree_with([(0.0, 1), (0.0, 1)], parent_visits=1)
     assert best_child(root, 0.5, 8, random.Random(0)) in root.children.values()
     assert select(root, 0.5, 8, random.Random(0)) in root.children.values()
@@ -124,6 +124,7 @@ def test_proposals_are_normalised_and_repeats_rejected():
     assert normalise_step("Next step: Sort the array.", 2, y) is None
     assert normalise_step("```python\nprint(1)\n```", 2, y) is None
     assert normalise_step("Just loop over it", 2, y) == "Step 2: Just loop over it\n"
+    assert normalise_step("Next step: Step 2: Merge the halves.\nStep 3: Return.", 2, y) == "Step 2: Merge the halves.\n"
 
 
 def test_scores_and_verdicts():

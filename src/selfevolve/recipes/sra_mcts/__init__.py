@@ -1,4 +1,4 @@
-"""SRA-MCTS (spec docs/spec/sra_mcts.md): a model searches natural-language plans for coding problems
+"""SRA-MCTS (docs/spec/sra_mcts.md): a model searches natural-language plans for coding problems
 with MCTS, judging its own steps, translates the chosen plan into code, and is fine-tuned on the
 result. Modules, in the order data flows:
 

@@ -1,7 +1,7 @@
-"""The paper's baselines (spec §5), as searches like `search.mcts`.
+"""The paper's baselines (docs/spec/sra_mcts.md §5), as searches like `search.mcts`.
 
 * ToT: depth-first over steps: `branch` proposals per node, each scored by the same critic (with its
-  prompt formatted, unlike the reference's literal `{problem}`, defect §7.5); the first proposal
+  prompt formatted, unlike the reference's literal `{problem}`: docs/spec/sra_mcts.md §7, defect 5); the first proposal
   scored >= end_gate is the plan; otherwise descend into the `keep` best children in order, down to
   `max_depth`; if nothing reaches the gate, the node of highest V in the tree.
 * CoT: one answer with analysis and code; there is no separate plan.

@@ -16,7 +16,7 @@ from typing import Any, Literal
 from selfevolve.recipes.sra_mcts.config import SRAMCTSConfig
 from selfevolve.recipes.sra_mcts.prompts import Budget, Conversation, fit
 
-# The phases a search asks a model for; each maps to a role and its sampling (engine.sampling).
+# The phases a search asks a model for; each is served by a role's model with its own sampling (run.sampling_params).
 Kind = Literal["reflect", "reflect_simple", "propose", "propose_tot", "score", "translate", "judge", "cot"]
 ROLE_OF: dict[str, str] = {
     "reflect": "reflector", "reflect_simple": "reflector", "propose": "proposer", "propose_tot": "proposer",

@@ -1,5 +1,5 @@
-"""Configuration of SRA-MCTS data synthesis and SFT (spec docs/spec/sra_mcts.md). Presets:
-`configs/sra_mcts_<name>.yaml` (`paper`: the spec's values; `cpu`: Qwen2.5-Coder-0.5B-Instruct on a
+"""Configuration of SRA-MCTS data synthesis and SFT (docs/spec/sra_mcts.md). Presets:
+`configs/sra_mcts_<name>.yaml` (`paper`: the published values; `cpu`: Qwen2.5-Coder-0.5B-Instruct on a
 CPU; `tiny`: the shipped tiny-coder, for tests)."""
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ class RoleConfig(BaseModel):
 
 
 class SearchConfig(BaseModel):
-    """The MCTS over natural-language steps (spec §2-§3)."""
+    """The MCTS over natural-language steps (docs/spec/sra_mcts.md §2-§3)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -68,7 +68,7 @@ class SearchConfig(BaseModel):
 
 
 class ToTConfig(BaseModel):
-    """The Tree-of-Thoughts baseline (spec §5): depth-first over steps, same critic."""
+    """The Tree-of-Thoughts baseline (docs/spec/sra_mcts.md §5): depth-first over steps, same critic."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -80,7 +80,7 @@ class ToTConfig(BaseModel):
 
 
 class CoTConfig(BaseModel):
-    """The chain-of-thought baseline (spec §5): one generation with analysis and code."""
+    """The chain-of-thought baseline (docs/spec/sra_mcts.md §5): one generation with analysis and code."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -89,7 +89,7 @@ class CoTConfig(BaseModel):
 
 
 class DataConfig(BaseModel):
-    """Cleaning and the SFT record (spec §4)."""
+    """Cleaning and the SFT record (docs/spec/sra_mcts.md §4)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -100,7 +100,7 @@ class DataConfig(BaseModel):
 
 
 class VerifyConfig(BaseModel):
-    """Execution-verified filtering for problems with tests (spec §8; the reference has none)."""
+    """Execution-verified filtering for problems with tests (docs/spec/sra_mcts.md §8; the reference has none)."""
 
     model_config = ConfigDict(extra="forbid")
 

@@ -1,4 +1,4 @@
-"""Plan → SFT record (spec §4): cleaning, the record format, the shuffle."""
+"""Plan → SFT record (docs/spec/sra_mcts.md §4): cleaning, the record format, the shuffle."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""One problem from statement to SFT record, as one search (spec §3-§4, §8):
+"""One problem from statement to SFT record, as one search (docs/spec/sra_mcts.md §3-§4, §8):
 
     search (mcts | tot) → judge → clean (fences out, >= 20 words) → translate → [tests in the sandbox,
     re-translate up to `retranslations` times] → keep or drop → record

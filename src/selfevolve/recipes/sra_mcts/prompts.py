@@ -5,7 +5,7 @@ them with the model's chat template (the reference wraps each prompt as one user
 translator has a system sentence). Two styles: `full` (the reference's instructions, in our words)
 and `compact` (a few lines each, for tiny models with a 512-token context).
 
-Fitting (defect §7.4): a prompt over its budget first loses critic few-shot examples, then the middle
+Fitting (docs/spec/sra_mcts.md §7, defect 4): a prompt over its budget first loses critic few-shot examples, then the middle
 of the problem statement (head and tail kept, the cut marked); the steps being judged are never cut.
 If that is still too long, `PromptTooLongError` says so.
 """
@@ -33,7 +33,7 @@ TRANSLATOR_SYSTEM = (
     "not include your own opinions."
 )
 
-# The paper's five SFT instruction sentences (spec §4).
+# The paper's five SFT instruction sentences (docs/spec/sra_mcts.md §4).
 INSTRUCTIONS = (
     "Thoroughly analyze the given problem to understand its requirements. Break it down into logical steps, and "
     "propose a detailed approach for solving it. Then, generate the Python code that implements your solution.",

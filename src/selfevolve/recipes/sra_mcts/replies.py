@@ -1,7 +1,7 @@
-"""Reading the model's replies: next steps, reflections, critic scores, judge verdicts (spec §3).
+"""Reading the model's replies: next steps, reflections, critic scores, judge verdicts (docs/spec/sra_mcts.md §3).
 
 Each function takes the reply text and returns what the search needs; none does keyword guessing
-beyond what is stated here (the reference's " solved" substring test is defect §7.2).
+beyond what is stated here (the reference's " solved" substring test: docs/spec/sra_mcts.md §7, defect 2).
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ MIN_SCORE, MAX_SCORE, MISSING_SCORE = 0.0, 10.0, 5.0
 _FENCED = re.compile(r"```.*?(?:```|\Z)", re.DOTALL)
 # Where a step starts, by priority (the reference's order): `Next step:`, else `Step n:`, else `Analysis:`.
 _MARKERS = tuple(re.compile(p + r"\s*:", re.IGNORECASE) for p in (r"next\s+step", r"step\s*\d+", r"analysis"))
-_LATER_STEP = re.compile(r"\b(?:next\s+step|step\s*\d+)\s*[:：]", re.IGNORECASE)
+_LABEL = re.compile(r"^\s*step\s*\d+\s*:", re.IGNORECASE)  # "Next step: Step 2: ..." carries its own label
+_LATER_STEP = re.compile(r"\b(?:next\s+step|step\s*\d+)\s*:", re.IGNORECASE)
 _NUMBERING = re.compile(r"^\s*(?:\d+[.)]|[-*•])\s+")
 _STEP_LABEL = re.compile(r"^Step \d+: ")
 _SCORE = re.compile(r"[Ss]core[:：]\s*(\d+)")
@@ -30,13 +31,14 @@ def normalise_step(reply: str, depth: int, y: str) -> str | None:
     """The reply as `Step {depth}: ...\\n`, or None when it holds no usable step.
 
     Fenced code is removed; the text after the first `Next step:` marker is taken (else after the
-    first `Step n:`, else `Analysis:`, else the whole reply), up to any later step marker; list numbering is
-    stripped and the lines are joined into one. A step repeating one already in `y` is rejected.
+    first `Step n:`, else `Analysis:`, else the whole reply), without a `Step n:` label of its own, up
+    to any later step marker; list numbering is stripped and the lines are joined into one. A step
+    repeating one already in `y` is rejected.
     """
     text = _FENCED.sub("", reply).replace("：", ":")
     marker = next((m for pattern in _MARKERS if (m := pattern.search(text))), None)
     if marker:
-        text = text[marker.end():]
+        text = _LABEL.sub("", text[marker.end():], count=1)
     later = _LATER_STEP.search(text)
     if later:
         text = text[: later.start()]

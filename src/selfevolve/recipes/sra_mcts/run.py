@@ -100,7 +100,7 @@ def open_models(cfg: SRAMCTSConfig) -> dict[str, ChatModel]:
 
 
 def sampling_params(cfg: SRAMCTSConfig) -> dict[str, SamplingParams]:
-    """The sampling of each ask kind: its role's settings, with the spec's exceptions (simple
+    """The sampling of each ask kind: its role's settings, with the published exceptions (simple
     reflection 128 tokens, ToT proposals 256, CoT 1,024)."""
     def of(role: str, **changes) -> SamplingParams:
         spec = cfg.role(role)

@@ -1,13 +1,15 @@
-"""SRA-MCTS's search over natural-language steps, one problem (spec §3), as a generator of asks.
+"""SRA-MCTS's search over natural-language steps for one problem, as a generator of asks
+(docs/spec/sra_mcts.md §3):
 
     root → [select → reflect → expand + score children → simulate from the best child → backpropagate] × rounds
          → final plan (end-gate node, else the highest V) → completion judge
 
-Read top to bottom it is the reference algorithm with the defects of spec §7 fixed: the rollout asks
-for plain next steps with an empty history (§7.1); reflections end only on an explicit `<end>` (§7.2,
-`replies.parse_reflection`); the critic's steps are never truncated (§7.4, `prompts.fit`); ties start
-from -inf (§7.5, `tree.best_child`). The shared step helpers (`propose_steps`, `score`) serve the ToT
-baseline too.
+Read top to bottom it is the reference algorithm with the defects of docs/spec/sra_mcts.md §7 fixed:
+- the rollout asks for plain next steps with an empty history (docs/spec/sra_mcts.md §7.1);
+- reflections end only on an explicit `<end>` (docs/spec/sra_mcts.md §7.2, `replies.parse_reflection`);
+- the critic's steps are never truncated (docs/spec/sra_mcts.md §7.4, `prompts.fit`);
+- ties start from -inf (docs/spec/sra_mcts.md §7.5, `tree.best_child`).
+The step helpers (`propose_steps`, `score`) serve the ToT baseline too.
 """
 
 from __future__ import annotations
@@ -110,7 +112,7 @@ def expand(ctx: Context, node: Node) -> Search:
 
 
 def simulate(ctx: Context, child: Node) -> Search:
-    """The rollout value of a new child (spec §3.5): its own V when it is terminal, else the best score
+    """The rollout value of a new child (docs/spec/sra_mcts.md §3.5): its own V when it is terminal, else the best score
     seen over `roll_forward_steps` steps of `roll_branch` plain proposals each (starting at 0)."""
     cfg = ctx.cfg.search
     if cfg.reflection != "none":
@@ -121,7 +123,7 @@ def simulate(ctx: Context, child: Node) -> Search:
     best_seen = MIN_SCORE
     y, depth = child.y, child.depth
     for step in range(cfg.roll_forward_steps):
-        steps = yield from propose_steps(ctx, y, depth + 1, cfg.roll_branch, "propose")  # empty history (§7.1)
+        steps = yield from propose_steps(ctx, y, depth + 1, cfg.roll_branch, "propose")  # empty history (docs/spec/sra_mcts.md §7.1)
         if not steps:
             break
         if cfg.roll_policy == "random":

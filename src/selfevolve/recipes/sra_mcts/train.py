@@ -1,4 +1,4 @@
-"""SFT of a model on its own SRA-MCTS data with TRL's `SFTTrainer` (spec §4; hyper-parameters are
+"""SFT of a model on its own SRA-MCTS data with TRL's `SFTTrainer` (docs/spec/sra_mcts.md §4; hyper-parameters are
 unpublished, so all are `TrainConfig` values).
 
 Each record of `sft.jsonl` becomes a prompt-completion pair: prompt = `question` (as a user message

@@ -1,4 +1,4 @@
-"""The search tree: a plain data structure and pure functions over it (spec §2-§3).
+"""The search tree: a plain data structure and pure functions over it (docs/spec/sra_mcts.md §2-§3).
 
 No model here: selection, backpropagation, rollout blending and final-plan choice are arithmetic on
 `Node`s; randomness (ties) comes from the caller's RNG.
