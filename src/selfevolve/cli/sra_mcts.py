@@ -35,9 +35,10 @@ def synth_cmd(
     resume: bool = typer.Option(False, "--resume", help="Continue the run in --out: problems already stored are not searched again."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
-    """Search plans for each problem, translate them into code, run the tests where there are any, and
-    write DIR/sft.jsonl (one record per kept problem: question, solution; verified, pass_rate, n_tests
-    where tests exist) and the search store.
+    """Synthesise SFT data: search a plan per problem, translate it into code, run the tests if any.
+
+    Writes DIR/sft.jsonl (one record per kept problem: question, solution; verified, pass_rate,
+    n_tests where tests exist), the search store and summary.json.
 
     Examples:
 
@@ -82,8 +83,9 @@ def problems_cmd(
     out: Path = typer.Option(..., "--out", "-o", help="JSONL of {id, question, tests} to pass to synth --problems."),
     mbpp: Optional[Path] = typer.Option(None, "--mbpp", help="MbppPlus-v0.2.0.jsonl.gz (default: the copy shipped with selfevolve)."),
 ) -> None:
-    """Write a problem file. `mbpp`: the even MBPP+ tasks with their asserts as tests; the odd ones
-    and HumanEval+ stay held out for `selfevolve bench run`.
+    """Write a problem file for synth: `mbpp` = the even MBPP+ tasks with their asserts as tests.
+
+    The odd MBPP+ tasks and HumanEval+ stay held out for `selfevolve bench run`.
 
     Example: selfevolve sra-mcts problems mbpp --out mbpp_pool.jsonl
     """

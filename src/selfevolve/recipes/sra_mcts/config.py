@@ -149,12 +149,13 @@ class SRAMCTSConfig(BaseModel):
 
     # A resumed run continues the saved one: only these may differ from the saved config.
     CHANGEABLE_ON_RESUME: ClassVar[tuple[str, ...]] = (
-        "limit", "concurrent_problems", "generation_batch_size", "device", "verify.sandbox_workers", "train",
+        "limit", "concurrent_problems", "generation_batch_size", "api_concurrency", "device", "verify.sandbox_workers", "train",
     )
 
     model: str = Field(..., description="The model for every role: a shipped/registry name, a local directory, or an OpenAI-compatible base URL.")
     api_model: str | None = Field(None, description="With a base URL: the endpoint's model id (default: the first it lists).")
     api_key_env: str = Field("OPENAI_API_KEY", description="Environment variable holding the endpoint's API key (unset = no key).")
+    api_concurrency: int = Field(32, gt=0, description="Requests in flight at once to an endpoint (a phase's prompts go out together).")
     device: str | None = Field(None, description="'cpu', 'cuda', ...; None = CUDA when available.")
     dtype: str | None = Field(None, description="float32, bfloat16, float16; None = bf16 on GPUs that support it, else fp32.")
     problems: str = Field("leetcode-uneasy", description="JSONL of {question, id?, tests?}, or 'leetcode-uneasy' (the paper's 1,819 shipped statements).")
