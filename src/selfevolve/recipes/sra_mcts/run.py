@@ -40,36 +40,49 @@ def synth(cfg: SRAMCTSConfig | None, out: Path, resume: bool = False, overrides:
     returns the path of `sft.jsonl`. `models` (role → ChatModel) replaces opening them from the config."""
     cfg = prepare(SRAMCTSConfig, cfg, out, resume, list(overrides))
     problems = read_problems(cfg.problems, cfg.limit)
-    with RunStore(out / "store.sqlite") as store, ExitStack() as stack:
+    with RunStore(out / "store.sqlite") as store:
         table = ProblemTable(store)
         done = table.done_ids()
         todo = [p for p in problems if p.id not in done]
         if todo:
             roles = dict(models) if models is not None else open_models(cfg)
-            sampling = sampling_params(cfg)
-            budgets = prompt_budgets(cfg, roles, sampling)
-            run_tests = None
-            if any(p.tests for p in todo):
-                sandbox = stack.enter_context(Sandbox(_sandbox_config(cfg)))
-                run_tests = lambda pairs: verify(pairs, sandbox, cfg.verify.tests)  # noqa: E731
-            engine = Engine({kind: roles[role] for kind, role in ROLE_OF.items()}, sampling, run_tests,
-                            cfg.concurrent_problems, skip_too_long=cfg.on_prompt_too_long == "skip")
-            by_id = {p.id: p for p in todo}
-            searches = ((p.id, synthesize(Context.for_problem(p, cfg, budgets))) for p in todo)
-            with _progress(progress, len(problems), len(problems) - len(todo)) as (bar, task):
-                def done_one(pid: str, outcome: Outcome, usage: Usage) -> None:
-                    table.add(problem_row(by_id[pid], cfg.method, outcome, usage))
-                    bar.update(task, advance=1)
-
-                def skipped(pid: str, reason: str, usage: Usage) -> None:
-                    done_one(pid, Outcome("skipped", reason=reason), usage)
-
-                def show(total: Usage) -> None:
-                    bar.update(task, calls=total.calls, tokens=total.tokens)
-
-                engine.run(searches, done_one, skipped, show)
+            search_all(cfg, todo, roles, table, progress, total=len(problems))
         wanted = {p.id for p in problems}
         rows = [r for r in table.rows() if r["problem_id"] in wanted]
+    return write_outputs(out, cfg, rows)
+
+
+def search_all(cfg: SRAMCTSConfig, todo: list[Problem], roles: Mapping[str, ChatModel], table: ProblemTable,
+               progress: bool, total: int) -> None:
+    """Run every problem of `todo` through the engine, storing each as it finishes."""
+    sampling = sampling_params(cfg)
+    budgets = prompt_budgets(cfg, roles, sampling)
+    by_id = {p.id: p for p in todo}
+    searches = ((p.id, synthesize(Context.for_problem(p, cfg, budgets))) for p in todo)
+    with ExitStack() as stack:
+        run_tests = None
+        if any(p.tests for p in todo):
+            sandbox = stack.enter_context(Sandbox(_sandbox_config(cfg)))
+            run_tests = lambda pairs: verify(pairs, sandbox, cfg.verify.tests)  # noqa: E731
+        engine = Engine({kind: roles[role] for kind, role in ROLE_OF.items()}, sampling, run_tests,
+                        cfg.concurrent_problems, skip_too_long=cfg.on_prompt_too_long == "skip")
+        bar, task = stack.enter_context(_progress(progress, total, total - len(todo)))
+
+        def done_one(pid: str, outcome: Outcome, usage: Usage) -> None:
+            table.add(problem_row(by_id[pid], cfg.method, outcome, usage))
+            bar.update(task, advance=1)
+
+        def skipped(pid: str, reason: str, usage: Usage) -> None:
+            done_one(pid, Outcome("skipped", reason=reason), usage)
+
+        def show(total_usage: Usage) -> None:
+            bar.update(task, calls=total_usage.calls, tokens=total_usage.tokens)
+
+        engine.run(searches, done_one, skipped, show)
+
+
+def write_outputs(out: Path, cfg: SRAMCTSConfig, rows: list[dict]) -> Path:
+    """`sft.jsonl` (the kept records, shuffled unless data.shuffle is off) and `summary.json`."""
     records = [r["record"] for r in rows if r["status"] == "kept"]
     if cfg.data.shuffle:
         records = shuffled(records, cfg.seed)
