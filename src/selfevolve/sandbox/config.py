@@ -22,7 +22,7 @@ DEFAULT_PREIMPORT: tuple[str, ...] = (
 
 @dataclass(frozen=True)
 class SandboxConfig:
-    """How untrusted programs are run. Defaults follow sandbox_threats.md §3 and azr.md §5."""
+    """How untrusted programs are run. Defaults follow docs/spec/sandbox_threats.md §3 and docs/spec/azr.md §5."""
 
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     """Job slots running at once (each slot owns one zygote per hash seed)."""
@@ -43,7 +43,7 @@ class SandboxConfig:
     max_processes: int = 1
     """RLIMIT_NPROC of the job's own uid: 1 means no new processes or threads."""
     banned_modules: tuple[str, ...] = DEFAULT_BANNED_MODULES
-    """Task rule (azr.md §5): modules, dotted names beneath them included, a program may not use."""
+    """Task rule (docs/spec/azr.md §5.5): modules, dotted names beneath them included, a program may not use."""
     banned_names: tuple[str, ...] = DEFAULT_BANNED_NAMES
     """Task rule: names/attributes a program may not use (`__import__`, `__subclasses__`, ...)."""
     reject_multiple_functions: bool = False

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 
 from selfevolve.sandbox.types import Status
 
-# azr.md §5: the reference banned-module list. An entry matches itself and everything beneath it.
+# docs/spec/azr.md §5.5: the reference banned-module list. An entry matches itself and everything beneath it.
 DEFAULT_BANNED_MODULES: tuple[str, ...] = (
     "logging", "random", "multiprocessing", "pebble", "subprocess", "threading", "datetime", "time",
     "hashlib", "hmac", "bcrypt", "os.sys", "os.path", "sys.exit", "os.environ", "calendar",
 )
-# Names and attributes that only serve dynamic imports or introspection escapes (threat classes 4, 19).
+# Names and attributes that only serve dynamic imports or introspection escapes (docs/spec/sandbox_threats.md §2, classes 4, 19).
 DEFAULT_BANNED_NAMES: tuple[str, ...] = (
     "__import__", "__subclasses__", "__globals__", "__builtins__", "__code__",
     "f_back", "f_globals", "f_locals", "breakpoint",

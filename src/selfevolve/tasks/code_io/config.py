@@ -1,4 +1,4 @@
-"""Settings of the code-reasoning task family, named and defaulted as in the AZR paper (spec §5-§7)."""
+"""Settings of the code-reasoning task family, named and defaulted as in the AZR paper (docs/spec/azr.md §5-§7)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-# Spec §5.5: the reference's banned list; the full prompt shows it ("in any form, even in comments").
+# docs/spec/azr.md §5.5: the reference's banned list; the full prompt shows it ("in any form, even in comments").
 BANNED_KEYWORDS: tuple[str, ...] = (
     "logging", "random", "multiprocessing", "pebble", "subprocess", "threading", "datetime", "time",
     "hashlib", "hmac", "bcrypt", "os.sys", "os.path", "sys.exit", "os.environ", "calendar",
