@@ -12,6 +12,12 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 # Tiny models on a 2-core machine: one torch thread per process is far faster than two, because the
 # sandbox workers and the server subprocesses of the tests compete for the same cores.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+# The command-line runs and servers that tests start as subprocesses get pyproject's filterwarnings rule too.
+# (The sandbox gives its interpreters an environment of its own, so model-written code is unaffected.)
+os.environ.setdefault(
+    "PYTHONWARNINGS",
+    "error::FutureWarning,error::DeprecationWarning,ignore:`is_gradient_checkpointing` is deprecated:FutureWarning",
+)
 
 
 class _DeprecationNotices(logging.Handler):
