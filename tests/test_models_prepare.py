@@ -140,6 +140,12 @@ def test_unprepared_registry_name_says_which_commands_to_run(tmp_path, monkeypat
     assert "selfevolve models prepare qwen2.5-coder-0.5b-instruct" in str(info.value)
 
 
+def test_damaged_prepared_directory_says_to_prepare_again(registered):
+    (prepare(NAME) / "model.safetensors").unlink()
+    with pytest.raises(ModelLoadError, match=f"holds no weights.*selfevolve models prepare {NAME} --force"):
+        resolve_model_path(NAME)
+
+
 def test_failed_prepare_leaves_nothing_behind(registered, monkeypatch):
     def crash(model, gguf, out):
         (out / "config.json").write_text("{}")

@@ -48,7 +48,10 @@ def _prepared_registry_model(name: str) -> str:
             f"registry model {name!r} is not prepared yet (no {prepared_dir(name)}); run "
             f"`{REGISTRY[name].install}` and then `selfevolve models prepare {name}`"
         )
-    _check_model_dir(prepared_dir(name))
+    try:
+        _check_model_dir(prepared_dir(name))
+    except ModelLoadError as e:
+        raise ModelLoadError(f"{e}; for this registry model run `selfevolve models prepare {name} --force`") from None
     return str(prepared_dir(name))
 
 
@@ -99,7 +102,8 @@ def load_model(name_or_path: str | os.PathLike, device: str | None = None, dtype
     except (OSError, ValueError, KeyError, RuntimeError, SafetensorError) as e:
         raise ModelLoadError(
             f"could not load model from {path}: {e}. The directory looks corrupt or incomplete; "
-            f"rebuild it (tiny models: `selfevolve tiny rebuild NAME`) or re-download it."
+            f"rebuild it (tiny models: `selfevolve tiny rebuild NAME`; registry models: "
+            f"`selfevolve models prepare NAME --force`) or re-download it."
         ) from e
     tokenizer.padding_side = "left"
     if tokenizer.pad_token_id is None:
