@@ -25,7 +25,7 @@ BATCHES = (1, 16, 64)
 def prompts_for(model_name: str, n: int) -> list[str]:
     """Prompts in each model's own task format (held-out tasks, never training documents)."""
     if model_name == "tiny-countdown":
-        from selfevolve.llm.tiny.corpora.countdown import heldout_problems
+        from selfevolve.tinymodels.corpora.countdown import heldout_problems
         from selfevolve.tasks.countdown import render_prompt
 
         return [render_prompt(p, "base") for p in heldout_problems(n, seed=99)]

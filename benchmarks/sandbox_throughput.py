@@ -29,7 +29,8 @@ from dataclasses import dataclass
 import psutil
 
 from selfevolve.sandbox import Job, Sandbox, SandboxConfig
-from selfevolve.sandbox.seeds import load_seeds, study
+from selfevolve.tasks.code_io.config import CodeIOConfig
+from selfevolve.tasks.code_io.seed_study import load_seeds, study
 
 # Seed programs that run for seconds or print megabytes would dominate both sides; both skip them.
 SLOW_SECONDS = 1.0
@@ -95,8 +96,13 @@ def sandbox_processes(sb: Sandbox) -> list[psutil.Process]:
     return [psutil.Process(), *(psutil.Process(z.proc.pid) for s in sb._slots for z in s.zygotes if z.alive())]
 
 
+def seed_sandbox(workers: int) -> Sandbox:
+    """The seed programs are code-io tasks: their sandbox refuses the family's banned modules."""
+    return Sandbox(CodeIOConfig().sandbox_config(workers=workers))
+
+
 def run_ours(jobs: list[Job], workers: int) -> Measured:
-    with Sandbox(SandboxConfig(workers=workers)) as sb:
+    with seed_sandbox(workers) as sb:
         sb.run([WARM_JOB] * 10)  # warm the processes; the timed programs start with a cold static-check cache
         procs = sandbox_processes(sb)
         cpu0, t0 = cpu_seconds(procs, True), time.perf_counter()
@@ -112,7 +118,7 @@ def pct(values: list[float], q: float) -> float:
 def fast_seed_jobs(workers: int) -> list[Job]:
     """All seed jobs minus the few that take > SLOW_SECONDS (reported separately)."""
     seeds = list(load_seeds())
-    with Sandbox(SandboxConfig(workers=workers)) as sb:
+    with seed_sandbox(workers) as sb:
         results = sb.run([s.job for s in seeds])
     slow = [s.job.id for s, r in zip(seeds, results) if r.seconds > SLOW_SECONDS]
     print(f"seed records: {len(seeds)}; excluded as slow (> {SLOW_SECONDS:g} s): {slow}")
@@ -154,7 +160,7 @@ def big_run(n: int, workers: int) -> None:
 
 def compat(workers: int) -> None:
     seeds = list(load_seeds())
-    with Sandbox(SandboxConfig(workers=workers)) as sb:
+    with seed_sandbox(workers) as sb:
         results = sb.run([s.job for s in seeds])
     table = study(list(zip(seeds, results)))
     total: dict[str, int] = {}

@@ -19,7 +19,8 @@ import random
 import time
 
 from selfevolve.eval.code_io import HELDOUT_TINY, load_tasks
-from selfevolve.sandbox import Sandbox, SandboxConfig
+from selfevolve.sandbox import Sandbox
+from selfevolve.tasks.code_io.config import CodeIOConfig
 from selfevolve.tasks.code_io.prompts import render_solver_completion
 from selfevolve.tasks.code_io.types import CodeTask, TaskType
 from selfevolve.tasks.code_io.verification import verify_answers
@@ -56,7 +57,7 @@ def main() -> None:
     mix = make_mix(args.n, args.seed)
     tasks, texts = [t for t, _ in mix], [c for _, c in mix]
     print(f"machine: {os.cpu_count()} cpus; sandbox workers={args.workers}; answers={args.n}")
-    with Sandbox(SandboxConfig(workers=args.workers)) as sb:
+    with Sandbox(CodeIOConfig().sandbox_config(workers=args.workers)) as sb:
         verify_answers(tasks[:30], texts[:30], sb)  # warm the zygotes
         t0 = time.perf_counter()
         verdicts = verify_answers(tasks, texts, sb)

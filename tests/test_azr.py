@@ -17,14 +17,13 @@ from pathlib import Path
 import pytest
 import torch
 
-from selfevolve.llm.tiny.build import build_tiny
-from selfevolve.llm.tiny.corpus import write_corpus
 from selfevolve.llm.types import Completion
 from selfevolve.recipes.azr import PhaseTimer, Players, Sequence_, apply_control, commit_step, self_play_step, update_batch
 from selfevolve.recipes.azr_config import AZRConfig
-from selfevolve.sandbox import Sandbox, SandboxConfig
+from selfevolve.sandbox import Sandbox
 from selfevolve.store.db import RunStore
 from selfevolve.tasks.code_io import (
+    CodeIOConfig,
     CodeTask,
     TaskBuffer,
     TaskType,
@@ -34,6 +33,8 @@ from selfevolve.tasks.code_io import (
     zero_induction,
     zero_triplet,
 )
+from selfevolve.tinymodels.build import build_tiny
+from selfevolve.tinymodels.corpus import write_corpus
 
 SEEDS = [CodeTask(TaskType.DEDUCTION, f"def f(x):\n    return x * {k} + 1", (f"{k}",), (f"{k * k + 1}",)) for k in range(2, 6)]
 
@@ -48,7 +49,7 @@ def nano_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def sandbox():
-    with Sandbox(SandboxConfig(workers=2, timeout=5)) as sb:
+    with Sandbox(CodeIOConfig().sandbox_config(workers=2, timeout=5)) as sb:
         yield sb
 
 
@@ -262,7 +263,7 @@ def test_tiny_preset_budgets_fit_the_shipped_models_own_completions(sandbox):
     ran with 160 proposer tokens: 98 % of induction proposals were cut off)."""
     from selfevolve.config import load_config
     from selfevolve.llm.loading import load_model
-    from selfevolve.llm.tiny.coder_eval import PROPOSER_TOKENS, SOLVER_TOKENS
+    from selfevolve.tinymodels.coder_eval import PROPOSER_TOKENS, SOLVER_TOKENS
     from selfevolve.tasks.code_io import synth_programs
 
     cfg = load_config(AZRConfig, "azr", "tiny")

@@ -9,13 +9,13 @@ from safetensors.torch import load_file
 from typer.testing import CliRunner
 
 from selfevolve.cli import app, _register
-from selfevolve.llm.tiny.build import build_tiny
-from selfevolve.llm.tiny.corpora.countdown import corpus
-from selfevolve.llm.tiny.corpus import write_corpus
 from selfevolve.recipes.countdown_config import CountdownConfig, DataConfig
 from selfevolve.recipes.countdown_zero import problem_key, run_countdown, split_problems
 from selfevolve.recipes.rundir import RunDirError
-from selfevolve.report.html import read_metrics
+from selfevolve.store.metrics import read_metrics
+from selfevolve.tinymodels.build import build_tiny
+from selfevolve.tinymodels.corpora.countdown import corpus
+from selfevolve.tinymodels.corpus import write_corpus
 
 
 @pytest.fixture(scope="module")

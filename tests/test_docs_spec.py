@@ -32,8 +32,9 @@ TOKEN = re.compile(
     rf"|\b(?P<kind>defects?|threat class(?:es)?|class(?:es)?|items?)\s+(?P<numbers>{NUMBERS})",
     re.IGNORECASE,
 )
-# "spec" as a word of prose: not a path (docs/spec/), an identifier, or code in a string (spec.loader, (spec))
-BARE_SPEC = re.compile(r"(?<![/\w])spec(?![/\w)]|\.\w|\s*=[^=])", re.IGNORECASE)
+# "spec" as a word of prose: not a path (docs/spec/), an identifier, code in a string (spec.loader, (spec)),
+# or Python's import spec of a module
+BARE_SPEC = re.compile(r"(?<![/\w])(?<!import )spec(?![/\w)]|\.\w|\s*=[^=])", re.IGNORECASE)
 
 
 def scanned_files() -> list[Path]:
@@ -141,5 +142,5 @@ def test_the_check_catches_bad_citations(tmp_path):
         assert any(problem in p for p in citation_problems(bad)), text
     good = tmp_path / "good.py"
     good.write_text('"""Parse (docs/spec/azr.md §5.1-§5.4 and §6; §11, defects 2-4); the spec wins."""\n'
-                    "spec = None  # an identifier, not a citation\n")
+                    "spec = None  # an identifier, found through the module's import spec: not citations\n")
     assert citation_problems(good) == []

@@ -36,9 +36,9 @@ def test_scoring_an_answers_file(tmp_path):
 
 
 def _rec(task):
-    from selfevolve.eval.code_io import task_to_record
+    from selfevolve.eval.code_io import task_to_eval_record
 
-    rec = task_to_record("x", task)
+    rec = task_to_eval_record("x", task)
     rec.pop("id")
     return rec
 

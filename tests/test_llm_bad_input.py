@@ -16,8 +16,8 @@ from selfevolve.llm import (
     load_model,
     validate_params,
 )
-from selfevolve.llm.tiny.build import build_tiny
-from selfevolve.llm.tiny.corpus import write_corpus
+from selfevolve.tinymodels.build import build_tiny
+from selfevolve.tinymodels.corpus import write_corpus
 
 
 @pytest.fixture(scope="module")

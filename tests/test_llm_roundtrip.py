@@ -8,9 +8,9 @@ import pytest
 import torch
 
 from selfevolve.llm import SamplingParams, TransformersGenerator, load_model, token_logprobs
-from selfevolve.llm.tiny.build import build_tiny
-from selfevolve.llm.tiny.corpus import write_corpus
-from selfevolve.llm.tiny.pretrain import PretrainConfig, pretrain
+from selfevolve.tinymodels.build import build_tiny
+from selfevolve.tinymodels.corpus import write_corpus
+from selfevolve.tinymodels.pretrain import PretrainConfig, pretrain
 
 # fp32 on CPU: incremental (KV-cache, batched, left-padded) vs full recomputation differ by float
 # rounding only; observed max |diff| ~1e-6, asserted with margin.

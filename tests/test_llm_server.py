@@ -22,8 +22,8 @@ from selfevolve.llm import (
     load_model,
 )
 from selfevolve.llm.server import create_app
-from selfevolve.llm.tiny.build import build_tiny
-from selfevolve.llm.tiny.corpus import write_corpus
+from selfevolve.tinymodels.build import build_tiny
+from selfevolve.tinymodels.corpus import write_corpus
 
 from local_server import STARTUP_LIMIT_S, free_port, serve_in_thread
 

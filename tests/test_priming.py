@@ -6,15 +6,15 @@ import pytest
 from safetensors.torch import load_file
 
 from selfevolve.llm.loading import load_model
-from selfevolve.llm.tiny.build import build_tiny
-from selfevolve.llm.tiny.corpora.countdown import corpus
-from selfevolve.llm.tiny.corpus import write_corpus
 from selfevolve.recipes.countdown_config import PrimingConfig, StudyConfig
 from selfevolve.recipes.countdown_study import run_study
 from selfevolve.recipes.countdown_zero import problem_key
 from selfevolve.recipes.priming import prime, priming_records, sft_pairs
-from selfevolve.report.html import read_metrics
+from selfevolve.store.metrics import read_metrics
 from selfevolve.tasks.countdown import generate_problems, render_prompt
+from selfevolve.tinymodels.build import build_tiny
+from selfevolve.tinymodels.corpora.countdown import corpus
+from selfevolve.tinymodels.corpus import write_corpus
 
 SMALL_SFT = {"train_records": 4, "epochs": 2, "start_epoch": 1, "batch_size": 2, "micro_batch_size": 2,
              "learning_rate": 1e-3, "max_length": 512}

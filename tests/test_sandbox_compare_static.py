@@ -5,6 +5,7 @@ import pytest
 from selfevolve.sandbox.compare import parse_literal, reprs_equal, values_equal
 from selfevolve.sandbox.static import analyse_job, check_job, imported_modules
 from selfevolve.sandbox.types import Status
+from selfevolve.tasks.code_io.config import BANNED_KEYWORDS
 
 
 @pytest.mark.parametrize("gold,pred,strict,python", [
@@ -84,6 +85,20 @@ def test_ellipsis_is_not_a_literal_and_never_matches(pred):
     ("import sys\ndef f(x):\n    sys.exit(0)", "sys.exit"),
     ("from datetime import datetime\ndef f(x):\n    return 1", "datetime"),
     ("import random.x\ndef f(x):\n    return 1", "random"),
+])
+def test_task_rules_reject_with_the_code_io_list(program, reason):
+    """AZR's banned list is the code-io family's rule, passed explicitly; the sandbox default lacks it."""
+    problem = check_job(program, ["1"], banned_modules=BANNED_KEYWORDS)
+    assert problem is not None and problem.status is Status.UNSAFE and reason in problem.reason
+    assert check_job(program, ["1"]) is None
+
+
+@pytest.mark.parametrize("program,reason", [
+    ("import subprocess\ndef f(x):\n    return subprocess.run(['true'])", "subprocess"),
+    ("from ctypes import CDLL\ndef f(x):\n    return 1", "ctypes"),
+    ("import socket as s\ndef f(x):\n    return s.socket()", "socket"),
+    ("import multiprocessing.pool\ndef f(x):\n    return 1", "multiprocessing"),
+    ("import signal\ndef f(x):\n    return signal.SIGALRM", "signal"),
     ("def f(x):\n    return __import__('o' + 's')", "__import__"),
     ("import importlib\ndef f(x):\n    return importlib.import_module('os')", "importlib"),
     ("def f(x):\n    return ().__class__.__base__.__subclasses__()", "__subclasses__"),
@@ -92,6 +107,7 @@ def test_ellipsis_is_not_a_literal_and_never_matches(pred):
     ("def g(x):\n    return x", "def f"),
 ])
 def test_static_rejects(program, reason):
+    """The sandbox default refuses what is unsafe for every task."""
     problem = check_job(program, ["1"])
     assert problem is not None and problem.status is Status.UNSAFE and reason in problem.reason
 

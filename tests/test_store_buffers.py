@@ -5,8 +5,9 @@ import threading
 
 import pytest
 
-from selfevolve.store import RunStore, Rollout, export_jsonl, export_parquet
+from selfevolve.store import RolloutRecord, RunStore, export_jsonl, export_parquet
 from selfevolve.tasks.code_io.buffers import TaskBuffer, fill_batch, sample_programs
+from selfevolve.tasks.code_io.store import TaskTable
 from selfevolve.tasks.code_io.types import CodeTask, TaskType
 
 
@@ -58,10 +59,10 @@ def test_solve_stats_rollouts_metrics_and_rollback(tmp_path):
     buf.add([ind])
     [stored] = buf.tasks()
     buf.record_solves(stored, attempts=8, solved=3.0)
-    row = store.task_rows("code_f")[0]
+    row = TaskTable(store).rows("code_f")[0]
     assert (row["attempts"], row["solved"]) == (8, 3.0)
     assert sample_programs([buf], random.Random(0)).program == ind.program
-    store.add_rollouts([Rollout(2, "solve", "code_f", "p", "c", -0.5, stored.id)])
+    store.add_rollouts([RolloutRecord(2, "solve", "code_f", "p", "c", -0.5, stored.id)])
     store.add_metrics(2, {"reward": 0.25})
     assert store.metrics("reward") == [(2, 0.25)]
     assert export_jsonl(store, "rollouts", tmp_path / "r.jsonl") == 1
@@ -78,3 +79,35 @@ def test_store_is_thread_safe():
     for t in threads:
         t.join()
     assert len(buf) == 200
+
+
+def test_rollback_reaches_the_family_table_of_a_reopened_store(tmp_path):
+    """Resume opens the store before any buffer exists: rollback_to must still forget the family's rows."""
+    path = tmp_path / "s.sqlite"
+    with RunStore(path) as store:
+        buf = TaskBuffer(store, TaskType.DEDUCTION)
+        buf.add([triplet(i, step=i) for i in range(4)])
+        store.add_rollouts([RolloutRecord(s, "solve", "code_o", "p", "c", 1.0) for s in range(4)])
+        store.add_metrics(3, {"reward": 1.0})
+    with RunStore(path) as reopened:
+        assert reopened.tables() == ["rollouts", "metrics", "tasks"]
+        reopened.rollback_to(1)
+        assert [t.step for t in TaskBuffer(reopened, TaskType.DEDUCTION).tasks()] == [0, 1]
+        assert [r.step for r in reopened.rollouts()] == [0, 1] and reopened.metrics("reward") == []
+
+
+def test_task_table_keeps_the_v1_schema():
+    """Existing run directories resume with this code: the task table's columns are those of store schema v1."""
+    store = RunStore()
+    TaskTable(store)
+    assert store.columns("tasks") == [
+        "id", "buffer", "program", "inputs", "outputs", "message", "imports", "n_given", "step", "valid",
+        "reason", "attempts", "solved", "thought", "key", "created",
+    ]
+    assert store.columns("rollouts") == ["id", "step", "role", "task_type", "prompt", "completion", "reward", "task_id"]
+    assert store.columns("metrics") == ["step", "name", "value"]
+
+
+def test_export_of_an_unknown_table_names_the_tables(tmp_path):
+    with pytest.raises(ValueError, match="unknown table 'tasks'; this store has rollouts, metrics"):
+        export_jsonl(RunStore(), "tasks", tmp_path / "t.jsonl")

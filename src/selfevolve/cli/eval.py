@@ -15,10 +15,12 @@ app = typer.Typer(help="Evaluate models on verifiable tasks.", no_args_is_help=T
 console = Console()
 
 
-def _sandbox(workers: int):
-    from selfevolve.sandbox import Sandbox, SandboxConfig
+def _sandbox(workers: int, config=None):
+    """A sandbox with the code-io family's rules (its banned modules refused at run time too)."""
+    from selfevolve.sandbox import Sandbox
+    from selfevolve.tasks.code_io.config import CodeIOConfig
 
-    return Sandbox(SandboxConfig(workers=workers))
+    return Sandbox((config or CodeIOConfig()).sandbox_config(workers=workers))
 
 
 @app.command("code-io")
@@ -52,8 +54,9 @@ def code_io(
         raise typer.BadParameter("pass exactly one of --answers ANSWERS.jsonl or --model M")
     task_map = load_tasks(tasks)
     pairs = load_answers(answers) if answers is not None else _sample(task_map, model, n, temperature, max_new_tokens, style, device, seed, batch_size)
-    with _sandbox(workers) as sb:
-        verdicts = score_answers(task_map, pairs, sb, CodeIOConfig(equality=equality))
+    config = CodeIOConfig(equality=equality)
+    with _sandbox(workers, config) as sb:
+        verdicts = score_answers(task_map, pairs, sb, config)
     _print_summary(verdicts)
     if output is not None:
         output.write_text("".join(json.dumps(v) + "\n" for v in verdicts))

@@ -96,10 +96,11 @@ def demo_cmd(workers: Optional[int] = typer.Option(None, help="Job slots; defaul
 
     Example: selfevolve sandbox demo
     """
-    from selfevolve.sandbox.seeds import classify, load_seeds, seed_files
+    from selfevolve.tasks.code_io.config import CodeIOConfig
+    from selfevolve.tasks.code_io.seed_study import classify, load_seeds, seed_files
 
     console = Console()
-    config = SandboxConfig(**({"workers": workers} if workers else {}))
+    config = CodeIOConfig().sandbox_config(**({"workers": workers} if workers else {}))
     with Sandbox(config) as sandbox, Progress(console=console, transient=True) as progress:
         per_file = []
         task = progress.add_task("AZR seed programs", total=len(seed_files()))

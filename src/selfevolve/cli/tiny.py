@@ -20,7 +20,7 @@ def build(
 
     Example: selfevolve tiny build --preset micro --corpus corpus.jsonl --out runs/mymodel
     """
-    from selfevolve.llm.tiny.build import build_tiny
+    from selfevolve.tinymodels.build import build_tiny
 
     _run(lambda: build_tiny(preset, corpus, out, seed=seed))
     typer.echo(f"built {preset} model in {out}")
@@ -41,7 +41,7 @@ def pretrain(
 
     Example: nice selfevolve tiny pretrain runs/mymodel --corpus corpus.jsonl --steps 300
     """
-    from selfevolve.llm.tiny.pretrain import PretrainConfig, pretrain as run_pretrain
+    from selfevolve.tinymodels.pretrain import PretrainConfig, pretrain as run_pretrain
 
     config = PretrainConfig(steps=steps, batch_size=batch_size, lr=lr, eval_every=eval_every, save_every=save_every, seed=seed)
     result = _run(lambda: run_pretrain(model_dir, corpus, config))
@@ -58,7 +58,7 @@ def rebuild(
 
     Example: nice selfevolve tiny rebuild tiny-countdown
     """
-    from selfevolve.llm.tiny.rebuild import rebuild as run_rebuild
+    from selfevolve.tinymodels.rebuild import rebuild as run_rebuild
 
     typer.echo(f"exported to {_run(lambda: run_rebuild(name, work_dir, out))}")
 

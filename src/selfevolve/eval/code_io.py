@@ -29,14 +29,16 @@ HELDOUT_SEED = 1_000_003  # reserved for the shipped held-out set; training corp
 GenerateFn = Callable[[list[str], int, float], list[list[str]]]
 
 
-def task_to_record(task_id: str, task: CodeTask) -> dict:
+def task_to_eval_record(task_id: str, task: CodeTask) -> dict:
+    """A CodeTask as an evaluation task record (schema above; `seeds.task_to_seed_record` is the AZR seed schema)."""
     rec = {"id": task_id, "type": task.type.long_name, "program": task.program, "imports": list(task.imports)}
     if task.type is TaskType.INDUCTION:
         return rec | {"inputs": list(task.inputs), "outputs": list(task.outputs), "message": task.message, "n_given": task.split}
     return rec | {"input": task.input, "output": task.output}
 
 
-def record_to_task(rec: dict) -> tuple[str, CodeTask]:
+def eval_record_to_task(rec: dict) -> tuple[str, CodeTask]:
+    """(id, CodeTask) of an evaluation task record (what `task_to_eval_record` writes)."""
     missing = [k for k in ("id", "type", "program") if k not in rec]
     if missing:
         raise ValueError(f"task record lacks {missing}; each needs id, type, program and its input/output fields")
@@ -65,7 +67,7 @@ def load_tasks(path: str | Path) -> dict[str, CodeTask]:
     tasks: dict[str, CodeTask] = {}
     for n, rec in enumerate(_read_jsonl(path), 1):
         try:
-            tid, task = record_to_task(rec)
+            tid, task = eval_record_to_task(rec)
         except (KeyError, ValueError) as e:
             raise ValueError(f"{path}: record {n}: {e}") from None
         if tid in tasks:
@@ -75,7 +77,7 @@ def load_tasks(path: str | Path) -> dict[str, CodeTask]:
 
 
 def write_tasks(path: str | Path, tasks: Iterable[tuple[str, CodeTask]]) -> int:
-    lines = [json.dumps(task_to_record(tid, t), ensure_ascii=False) for tid, t in tasks]
+    lines = [json.dumps(task_to_eval_record(tid, t), ensure_ascii=False) for tid, t in tasks]
     Path(path).write_text("".join(line + "\n" for line in lines))
     return len(lines)
 

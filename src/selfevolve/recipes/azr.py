@@ -25,7 +25,7 @@ import torch
 from selfevolve.llm.types import Completion, SamplingParams
 from selfevolve.recipes.azr_config import AZRConfig
 from selfevolve.rl.rollout import assemble_batch
-from selfevolve.store.db import Rollout, RunStore
+from selfevolve.store.db import RolloutRecord, RunStore
 from selfevolve.tasks.code_io import (
     CodeTask,
     ParseError,
@@ -283,7 +283,7 @@ def commit_step(store: RunStore, buffers: dict[TaskType, TaskBuffer], outcome: S
         if task.id is not None:
             buffers[task.type].record_solves(task, 1, score)
     store.add_rollouts(
-        Rollout(step, s.role, s.task_type.value, s.prompt, s.completion.text, s.reward, s.task_id)
+        RolloutRecord(step, s.role, s.task_type.value, s.prompt, s.completion.text, s.reward, s.task_id)
         for s in outcome.sequences
     )
 

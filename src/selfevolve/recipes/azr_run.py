@@ -28,14 +28,15 @@ from selfevolve.recipes.azr import PhaseTimer, Players, commit_step, self_play_s
 from selfevolve.recipes.azr_config import AZRConfig
 from selfevolve.recipes.models import load_policy
 from selfevolve.recipes.rundir import load_latest, prepare, save_checkpoint, truncate_jsonl
-from selfevolve.report.html import Report, Table as ReportTable, line_plot, read_metrics, write_report
+from selfevolve.report.html import Report, Table as ReportTable, line_plot, write_report
 from selfevolve.rl import Trainer
-from selfevolve.rl.metrics import MetricsLogger
-from selfevolve.sandbox import Sandbox, SandboxConfig
+from selfevolve.sandbox import Sandbox
 from selfevolve.store.db import RunStore
 from selfevolve.store.export import export_parquet
+from selfevolve.store.metrics import MetricsLogger, read_metrics
 from selfevolve.tasks.code_io import (
     TaskBuffer,
+    TaskTable,
     TaskType,
     grow_seeds,
     import_seeds,
@@ -73,7 +74,7 @@ def run_azr(cfg: AZRConfig | None, run_dir: Path, resume: bool = False) -> Path:
     store = RunStore(run_dir / "store.sqlite")
     buffers = {t: TaskBuffer(store, t) for t in TaskType}
     trainer = Trainer(model, cfg.rl, ref_model=reference)
-    with Sandbox(SandboxConfig(workers=cfg.sandbox_workers or SandboxConfig().workers)) as sandbox:
+    with Sandbox(cfg.code_io.sandbox_config(**({"workers": cfg.sandbox_workers} if cfg.sandbox_workers else {}))) as sandbox:
         players = Players(generator, tokenizer, sandbox, buffers, random.Random(cfg.seed))
         run = Run(cfg, run_dir, players, trainer, store, MetricsLogger(run_dir))
         try:
@@ -248,7 +249,7 @@ def write_azr_report(run_dir: Path, store: RunStore) -> Path:
     samples = [
         {"step": r["step"], "type": r["buffer"], "program": r["program"], "inputs": r["inputs"], "outputs": r["outputs"],
          "message": r["message"], "solve rate": (r["solved"] / r["attempts"]) if r["attempts"] else None}
-        for r in store.query("SELECT * FROM tasks WHERE step > 0 ORDER BY step DESC, id DESC LIMIT 30")
+        for r in TaskTable(store).newest(30)
     ]
     last = records[-1] if records else {}
     report = Report(

@@ -23,17 +23,20 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import torch
+from rich.console import Console
 from transformers import AutoTokenizer
 
 from selfevolve.behaviors.types import BEHAVIORS
 from selfevolve.llm.loading import resolve_model_path
 from selfevolve.recipes.countdown_config import StudyConfig
-from selfevolve.recipes.countdown_zero import console, run_countdown, split_problems
-from selfevolve.recipes.rundir import checkpoints, prepare
+from selfevolve.recipes.countdown_zero import run_countdown, split_problems
 from selfevolve.recipes.priming import prime, priming_records
-from selfevolve.report.html import Figure, Report, Table, read_metrics, write_report
+from selfevolve.recipes.rundir import checkpoints, prepare
+from selfevolve.report.html import Figure, Report, Table, write_report
+from selfevolve.store.metrics import read_metrics
 
 SHUFFLED = "+shuffled"
+console = Console()
 
 
 def arms(cfg: StudyConfig) -> list[str]:

@@ -35,9 +35,9 @@ from selfevolve.llm.types import Completion, SamplingParams
 from selfevolve.recipes.countdown_config import CountdownConfig, DataConfig
 from selfevolve.recipes.models import load_policy
 from selfevolve.recipes.rundir import load_latest, prepare, save_checkpoint, truncate_jsonl
-from selfevolve.report.html import Report, Table, line_plot, read_metrics, write_report
+from selfevolve.report.html import Report, Table, line_plot, write_report
 from selfevolve.rl import Rollout, Trainer, rollout
-from selfevolve.rl.metrics import MetricsLogger
+from selfevolve.store.metrics import MetricsLogger, read_metrics
 from selfevolve.tasks.countdown import (
     CountdownProblem,
     RewardConfig,

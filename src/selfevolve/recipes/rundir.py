@@ -17,7 +17,7 @@ import yaml
 from pydantic import BaseModel
 
 from selfevolve.config import apply_overrides, dump_config
-from selfevolve.report.html import read_metrics
+from selfevolve.store.metrics import read_metrics
 
 C = TypeVar("C", bound=BaseModel)
 KEEP = 2

@@ -40,13 +40,6 @@ class Report:
     tables: list[Table] = field(default_factory=list)
 
 
-def read_metrics(path: Path) -> list[dict]:
-    """Records of a `metrics.jsonl` file (one flat dict per line, each with a `step`)."""
-    if not path.is_file():
-        return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-
-
 def line_plot(records: list[dict], keys: list[str], title: str, x: str = "step", ylabel: str = "") -> Figure | None:
     """One PNG with a line per key present in the records; None when no key has data."""
     fig, ax = plt.subplots(figsize=(6.4, 3.6), dpi=100)

@@ -28,8 +28,8 @@ from selfevolve.rl import advantages as A
 from selfevolve.rl import losses as L
 from selfevolve.rl.config import RLConfig
 from selfevolve.rl.distributed import gather_rows, rank, sum_across_ranks, world_size
-from selfevolve.rl.metrics import MetricsLogger
 from selfevolve.rl.rollout import RolloutBatch
+from selfevolve.store.metrics import MetricsLogger
 
 
 @dataclass

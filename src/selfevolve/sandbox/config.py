@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from selfevolve.sandbox.static import DEFAULT_BANNED_MODULES, DEFAULT_BANNED_NAMES
 
 # Imported once in each zygote before it forks, so the jobs that use them do not pay for the import
-# (none imports a module of the default banned list, which would hide it from the runtime import
-# check). The list is what the AZR seed programs import most (typing 72 of 1,664 programs,
-# collections 71, math 48, re 17, ...): every module here makes each fork and exit dearer
+# (none imports a module of the default banned list or of the code-io family's, which would hide it
+# from the runtime import check). The list is what the AZR seed programs import most (typing 72 of
+# 1,664 programs, collections 71, math 48, re 17, ...): every module here makes each fork and exit dearer
 # (the page tables of its heap are copied), so rarely used ones are left to the jobs that import them.
 DEFAULT_PREIMPORT: tuple[str, ...] = (
     "collections", "itertools", "functools", "math", "re", "string", "heapq", "bisect", "typing",
@@ -22,7 +22,7 @@ DEFAULT_PREIMPORT: tuple[str, ...] = (
 
 @dataclass(frozen=True)
 class SandboxConfig:
-    """How untrusted programs are run. Defaults follow docs/spec/sandbox_threats.md §3 and docs/spec/azr.md §5."""
+    """How untrusted programs are run. Defaults follow docs/spec/sandbox_threats.md §3 and hold for any task."""
 
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     """Job slots running at once (each slot owns one zygote per hash seed)."""
@@ -43,7 +43,9 @@ class SandboxConfig:
     max_processes: int = 1
     """RLIMIT_NPROC of the job's own uid: 1 means no new processes or threads."""
     banned_modules: tuple[str, ...] = DEFAULT_BANNED_MODULES
-    """Task rule (docs/spec/azr.md §5.5): modules, dotted names beneath them included, a program may not use."""
+    """Modules, dotted names beneath them included, a program may not use, refused statically and at
+    run time. The default is only what is unsafe for every task; a task family passes its own rules
+    on top (the code-io family: `CodeIOConfig.sandbox_config()`, the list of docs/spec/azr.md §5.5)."""
     banned_names: tuple[str, ...] = DEFAULT_BANNED_NAMES
     """Task rule: names/attributes a program may not use (`__import__`, `__subclasses__`, ...)."""
     reject_multiple_functions: bool = False

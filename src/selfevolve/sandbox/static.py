@@ -1,7 +1,8 @@
 """Static checks before anything runs: parse, banned modules and names, the entry-function rule.
 
-These are task-validity rules (what the AZR prompt forbids), not a security control: a banned-word
-list can always be bypassed, and the process isolation in `zygote`/`runner` is what contains code.
+These are early refusals and task-validity rules (a family passes what its prompt forbids), not a
+security control: a banned-word list can always be bypassed, and the process isolation in
+`zygote`/`runner` is what contains code.
 """
 
 from __future__ import annotations
@@ -11,13 +12,15 @@ import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from selfevolve.sandbox.runner import HARD_BANNED_MODULES
 from selfevolve.sandbox.types import Status
 
-# docs/spec/azr.md §5.5: the reference banned-module list. An entry matches itself and everything beneath it.
-DEFAULT_BANNED_MODULES: tuple[str, ...] = (
-    "logging", "random", "multiprocessing", "pebble", "subprocess", "threading", "datetime", "time",
-    "hashlib", "hmac", "bcrypt", "os.sys", "os.path", "sys.exit", "os.environ", "calendar",
-)
+# What is unsafe for every task: the modules the child refuses at run time whatever the config says
+# (process creation, raw memory, sockets, signals, rlimits). Refusing them here too gives the verdict
+# before any process starts. Task families add their own rules by passing a longer list (the code-io
+# family passes the list of docs/spec/azr.md §5.5, `selfevolve.tasks.code_io.config.BANNED_KEYWORDS`). An entry
+# matches itself and everything beneath it.
+DEFAULT_BANNED_MODULES: tuple[str, ...] = HARD_BANNED_MODULES
 # Names and attributes that only serve dynamic imports or introspection escapes (docs/spec/sandbox_threats.md §2, classes 4, 19).
 DEFAULT_BANNED_NAMES: tuple[str, ...] = (
     "__import__", "__subclasses__", "__globals__", "__builtins__", "__code__",

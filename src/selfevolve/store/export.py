@@ -1,4 +1,4 @@
-"""Export run-store tables to JSONL or parquet (pyarrow)."""
+"""Export run-store tables (the store's own and the families') to JSONL or parquet (pyarrow)."""
 
 from __future__ import annotations
 
@@ -7,14 +7,15 @@ from pathlib import Path
 
 from selfevolve.store.db import RunStore
 
-TABLES = ("tasks", "rollouts", "metrics")
+# Rows in insertion order, except metrics: by step, then name.
+_ORDER = {"metrics": "step, name"}
 
 
 def table_rows(store: RunStore, table: str) -> list[dict]:
-    if table not in TABLES:
-        raise ValueError(f"unknown table {table!r}; use one of {', '.join(TABLES)}")
-    order = "id" if table != "metrics" else "step, name"
-    return [dict(r) for r in store.query(f"SELECT * FROM {table} ORDER BY {order}")]
+    tables = store.tables()
+    if table not in tables:
+        raise ValueError(f"unknown table {table!r}; this store has {', '.join(tables)}")
+    return [dict(r) for r in store.query(f'SELECT * FROM "{table}" ORDER BY {_ORDER.get(table, "rowid")}')]
 
 
 def export_jsonl(store: RunStore, table: str, path: str | Path) -> int:
@@ -28,6 +29,5 @@ def export_parquet(store: RunStore, table: str, path: str | Path) -> int:
     import pyarrow.parquet as pq
 
     rows = table_rows(store, table)
-    columns = [d[1] for d in store.query(f"PRAGMA table_info({table})")]
-    pq.write_table(pa.table({c: [r[c] for r in rows] for c in columns}), str(path))
+    pq.write_table(pa.table({c: [r[c] for r in rows] for c in store.columns(table)}), str(path))
     return len(rows)

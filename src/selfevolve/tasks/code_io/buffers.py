@@ -1,4 +1,4 @@
-"""Per-type task buffers D_abd, D_ded, D_ind on top of the run store (docs/spec/azr.md §3-§4; §11, defects 9-10).
+"""Per-type task buffers D_abd, D_ded, D_ind on the family's task table (docs/spec/azr.md §3-§4; §11, defects 9-10).
 
 * References for the proposer: K entries without replacement, uniform or weighted ∝ step+1.
 * Solver tasks: `max_new` (entries of the previous step first, the rest uniform), `uniform`, or
@@ -14,6 +14,7 @@ import warnings
 from typing import Callable, Iterable, Literal, Sequence
 
 from selfevolve.store.db import RunStore
+from selfevolve.tasks.code_io.store import TaskTable
 from selfevolve.tasks.code_io.types import CodeTask, TaskType
 
 Weighting = Literal["uniform", "recency"]
@@ -40,15 +41,15 @@ class TaskBuffer:
     """One task type's buffer in a RunStore. Entries are CodeTasks tagged with their creation step."""
 
     def __init__(self, store: RunStore, task_type: TaskType | str, max_size: int = MAX_PROGRAMS) -> None:
-        self.store = store
+        self.table = TaskTable(store)
         self.type = TaskType.parse(task_type)
         self.max_size = max_size
 
     def __len__(self) -> int:
-        return self.store.count_tasks(self.type.value)
+        return self.table.count(self.type.value)
 
     def distinct_programs(self) -> int:
-        return self.store.count_programs(self.type.value)
+        return self.table.count_programs(self.type.value)
 
     def add(self, tasks: Iterable[CodeTask], step: int | None = None) -> int:
         """Add tasks (re-typed to this buffer; `step` overrides their tags). Returns how many were new."""
@@ -58,11 +59,11 @@ class TaskBuffer:
             if step is not None:
                 row["step"] = step
             rows.append(row)
-        return len(self.store.insert_tasks(self.type.value, rows, cap=self.max_size))
+        return len(self.table.insert(self.type.value, rows, cap=self.max_size))
 
     def tasks(self, step: int | None = None) -> list[CodeTask]:
         """All entries, oldest first (only those created at `step` if given)."""
-        return [row_to_task(r, self.type) for r in self.store.task_rows(self.type.value, step=step)]
+        return [row_to_task(r, self.type) for r in self.table.rows(self.type.value, step=step)]
 
     def sample_references(self, k: int, rng: random.Random, weighting: Weighting = "uniform") -> list[CodeTask]:
         """min(k, len) entries without replacement; `recency` weights each by step+1."""
@@ -96,7 +97,7 @@ class TaskBuffer:
     def record_solves(self, task: CodeTask, attempts: int, solved: float) -> None:
         if task.id is None:
             raise ValueError("record_solves needs a stored task (task.id is None); use tasks from this buffer")
-        self.store.record_solves(task.id, attempts, solved)
+        self.table.record_solves(task.id, attempts, solved)
 
 
 def sample_without_replacement(items: Sequence[CodeTask], k: int, rng: random.Random, weighting: Weighting = "uniform") -> list[CodeTask]:

@@ -6,7 +6,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from selfevolve.sandbox import SandboxConfig
+from selfevolve.sandbox.static import DEFAULT_BANNED_MODULES
+
 # docs/spec/azr.md §5.5: the reference's banned list; the full prompt shows it ("in any form, even in comments").
+# The one copy: validation and verification check programs against it, and `sandbox_config` makes the
+# sandbox refuse it at run time too (an import inside `exec`'d text never reaches the static check).
 BANNED_KEYWORDS: tuple[str, ...] = (
     "logging", "random", "multiprocessing", "pebble", "subprocess", "threading", "datetime", "time",
     "hashlib", "hmac", "bcrypt", "os.sys", "os.path", "sys.exit", "os.environ", "calendar",
@@ -48,6 +53,14 @@ class CodeIOConfig(BaseModel):
     )
     learnability_samples: int = Field(8, ge=1, description="Solver samples per valid proposal for learnability (paper: 8, at T=1.0).")
     max_answer_chars: int = Field(10_000, ge=1, description="Longest solver answer accepted before parsing (guards the parent).")
+
+    def sandbox_config(self, **settings) -> SandboxConfig:
+        """The SandboxConfig for this family's jobs: `settings` (workers, timeout, ...), and the banned
+        modules on top of the sandbox's own, so the sandbox refuses them statically and at run time.
+
+            with Sandbox(CodeIOConfig().sandbox_config(workers=2)) as sandbox: ...
+        """
+        return SandboxConfig(banned_modules=DEFAULT_BANNED_MODULES + self.banned_keywords, **settings)
 
     @property
     def compare_mode(self) -> str:

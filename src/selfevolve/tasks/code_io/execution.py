@@ -16,7 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol, Sequence
 
+from selfevolve.sandbox import SandboxConfig
 from selfevolve.sandbox.compare import parse_literal
+from selfevolve.sandbox.static import is_banned
 from selfevolve.sandbox.types import Job, Result, Status
 
 PROBE_ENTRY = "_selfevolve_probe"
@@ -35,6 +37,20 @@ class Runner(Protocol):
     """What we need of `selfevolve.sandbox.Sandbox`: jobs in, results out, order kept."""
 
     def run(self, jobs: Sequence[Job]) -> list[Result]: ...
+
+
+def require_run_time_bans(runner: Runner, banned_modules: Sequence[str]) -> None:
+    """Refuse a sandbox that would let a banned module be imported at run time (say, inside `exec`'d
+    text, which the static check cannot see). Runners without a `SandboxConfig` are not checked."""
+    config = getattr(runner, "config", None)
+    if not isinstance(config, SandboxConfig):
+        return
+    missing = [m for m in banned_modules if not is_banned(m, config.banned_modules)]
+    if missing:
+        raise ValueError(
+            f"the sandbox does not refuse the code-io banned modules {missing[:4]}{' ...' if len(missing) > 4 else ''}"
+            " at run time; open it with the family's settings: Sandbox(code_io_config.sandbox_config(workers=...))"
+        )
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,7 @@ def zero_induction() -> CodeTask:
 # ---------------------------------------------------------------- reading and writing seed files
 
 
-def record_to_task(rec: dict, task_type: TaskType | str | None = None) -> CodeTask:
+def seed_record_to_task(rec: dict, task_type: TaskType | str | None = None) -> CodeTask:
     """One seed-file record as a CodeTask (outputs as recorded, not yet re-executed).
 
     The schema decides the type: `inputs` lists make an induction task; otherwise `task_type`
@@ -66,8 +66,8 @@ def record_to_task(rec: dict, task_type: TaskType | str | None = None) -> CodeTa
     return CodeTask(kind, rec["snippet"], (str(rec["input"]),), (str(rec.get("output", "")),), imports=imports, step=step, thought=rec.get("thought", ""))
 
 
-def task_to_record(task: CodeTask) -> dict:
-    """A CodeTask in the public seed schema (what `record_to_task` reads back)."""
+def task_to_seed_record(task: CodeTask) -> dict:
+    """A CodeTask in the public seed schema (what `seed_record_to_task` reads back)."""
     base = {"snippet": task.program, "imports": list(task.imports)}
     if task.type is TaskType.INDUCTION:
         return {**base, "inputs": list(task.inputs), "outputs": list(task.outputs), "message": task.message, "step": task.step}
@@ -80,14 +80,14 @@ def read_seed_file(path: str | Path, task_type: TaskType | str | None = None) ->
     for n, line in enumerate(Path(path).read_text().splitlines(), 1):
         if line.strip():
             try:
-                out.append(record_to_task(json.loads(line), task_type))
+                out.append(seed_record_to_task(json.loads(line), task_type))
             except (json.JSONDecodeError, ValueError) as e:
                 raise ValueError(f"{path}:{n}: {e}") from None
     return out
 
 
 def write_seed_file(path: str | Path, tasks: Iterable[CodeTask]) -> int:
-    lines = [json.dumps(task_to_record(t), ensure_ascii=False) for t in tasks]
+    lines = [json.dumps(task_to_seed_record(t), ensure_ascii=False) for t in tasks]
     Path(path).write_text("".join(line + "\n" for line in lines))
     return len(lines)
 

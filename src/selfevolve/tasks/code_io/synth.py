@@ -5,8 +5,8 @@ loops, conditionals, comprehensions, nested helpers, occasional recursion), so d
 from one comprehension to a multi-step pipeline. Uses: the shipped held-out evaluation set for the
 tiny models and the tiny-coder pretraining corpus. Every returned task passed `validate_tasks`.
 
-    >>> from selfevolve.sandbox import Sandbox, SandboxConfig
-    >>> with Sandbox(SandboxConfig()) as sb:
+    >>> from selfevolve.sandbox import Sandbox
+    >>> with Sandbox(CodeIOConfig().sandbox_config()) as sb:
     ...     tasks = synth_programs(30, seed=1, runner=sb)
 """
 
@@ -105,9 +105,9 @@ def synth_programs(
     `selfevolve.sandbox.Sandbox`; without one, a default sandbox is opened for the call.
     """
     if runner is None:
-        from selfevolve.sandbox import Sandbox, SandboxConfig
+        from selfevolve.sandbox import Sandbox
 
-        with Sandbox(SandboxConfig()) as sb:
+        with Sandbox(config.sandbox_config()) as sb:
             return synth_programs(n, seed, runner=sb, task_types=task_types, config=config,
                                   min_distinct_outputs=min_distinct_outputs, max_rounds=max_rounds, exclude=exclude)
     types = [TaskType.parse(t) for t in task_types]

@@ -15,7 +15,7 @@ from selfevolve.sandbox.compare import parse_literal
 from selfevolve.sandbox.static import check_job
 from selfevolve.sandbox.types import Status
 from selfevolve.tasks.code_io.config import CodeIOConfig
-from selfevolve.tasks.code_io.execution import Group, Outcome, Runner, run_groups
+from selfevolve.tasks.code_io.execution import Group, Outcome, Runner, require_run_time_bans, run_groups
 from selfevolve.tasks.code_io.types import CodeTask, Proposal, TaskType, Validation
 
 _STATUS_REASON = {
@@ -48,6 +48,7 @@ def _as_task(p: Proposal, step: int) -> CodeTask:
 
 def validate_tasks(tasks: Sequence[CodeTask], runner: Runner, config: CodeIOConfig = CodeIOConfig()) -> list[Validation]:
     """Execute every task's inputs (one sandbox call for the whole batch) and recompute its outputs."""
+    require_run_time_bans(runner, config.banned_keywords)
     verdicts: list[Validation | None] = [_static(t, config) for t in tasks]
     todo = [i for i, v in enumerate(verdicts) if v is None]
     groups = [_group(tasks[i], config) for i in todo]

@@ -19,7 +19,7 @@ from selfevolve.sandbox.compare import parse_literal, reprs_equal, values_equal
 from selfevolve.sandbox.static import check_job
 from selfevolve.sandbox.types import Status
 from selfevolve.tasks.code_io.config import CodeIOConfig
-from selfevolve.tasks.code_io.execution import Group, Outcome, Runner, run_groups
+from selfevolve.tasks.code_io.execution import Group, Outcome, Runner, require_run_time_bans, run_groups
 from selfevolve.tasks.code_io.literals import literal_arguments
 from selfevolve.tasks.code_io.parsing import ParseError, parse_solver_answer
 from selfevolve.tasks.code_io.types import CodeTask, TaskType, Verdict
@@ -41,6 +41,7 @@ def verify_answers(
     """One Verdict per (task, completion) pair, in order."""
     if len(tasks) != len(completions):
         raise ValueError(f"verify_answers got {len(tasks)} tasks but {len(completions)} completions; pass one task per completion")
+    require_run_time_bans(runner, config.banned_keywords)
     verdicts: list[Verdict | None] = [None] * len(tasks)
     planner = _Planner(config)
     for i, (task, text) in enumerate(zip(tasks, completions)):

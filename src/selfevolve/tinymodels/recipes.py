@@ -6,9 +6,9 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Callable
 
-from selfevolve.llm.tiny.corpora import coder, countdown
-from selfevolve.llm.tiny.coder_eval import evaluate_coder
-from selfevolve.llm.tiny.pretrain import PretrainConfig
+from selfevolve.tinymodels.corpora import coder, countdown
+from selfevolve.tinymodels.coder_eval import evaluate_coder
+from selfevolve.tinymodels.pretrain import PretrainConfig
 from selfevolve.llm.types import SamplingParams
 from selfevolve.tasks.countdown import render_prompt
 

@@ -1,9 +1,18 @@
-"""Per-step metrics to `metrics.jsonl`, TensorBoard, and W&B when a project is configured."""
+"""Per-step metrics of a run: written to `metrics.jsonl`, TensorBoard, and W&B when a project is
+configured (`MetricsLogger`), and read back from the JSONL file (`read_metrics`), in one place so the
+writer (rl), the reports and the resume bookkeeping (recipes) agree on one format."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+
+
+def read_metrics(path: Path) -> list[dict]:
+    """Records of a `metrics.jsonl` file (one flat dict per line, each with a `step`); [] when absent."""
+    if not path.is_file():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
 class MetricsLogger:

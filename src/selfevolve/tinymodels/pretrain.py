@@ -19,7 +19,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from selfevolve.llm.loading import resolve_model_path
-from selfevolve.llm.tiny.corpus import read_corpus
+from selfevolve.tinymodels.corpus import read_corpus
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ import random
 
 from selfevolve.eval.code_io import heldout_programs
 from selfevolve.tasks.code_io import (
+    CodeIOConfig,
     CodeTask,
     TaskType,
     proposer_prompt,
@@ -46,11 +47,11 @@ SYNTH_CHUNK = 400  # tasks per synth_programs call; one call for thousands of ta
 
 def corpus(n_docs: int, seed: int) -> list[str]:
     """About `n_docs` documents (two per synthesised task), tasks deduplicated by program and input."""
-    from selfevolve.sandbox import Sandbox, SandboxConfig
+    from selfevolve.sandbox import Sandbox
 
     excluded = heldout_programs()
     tasks: dict[tuple[str, tuple[str, ...]], CodeTask] = {}
-    with Sandbox(SandboxConfig()) as sandbox:
+    with Sandbox(CodeIOConfig().sandbox_config()) as sandbox:
         for chunk in range(0, n_docs // 2, SYNTH_CHUNK):
             for t in synth_programs(SYNTH_CHUNK, seed * 1_000 + chunk, runner=sandbox, exclude=excluded):
                 tasks.setdefault((t.program, t.inputs), t)

@@ -1,6 +1,6 @@
 """Rebuild a shipped tiny model from scratch: corpus → build → pretrain → held-out eval → export + card.
 
-    python -m selfevolve.llm.tiny.rebuild tiny-countdown      (or: selfevolve tiny rebuild tiny-countdown)
+    python -m selfevolve.tinymodels.rebuild tiny-countdown      (or: selfevolve tiny rebuild tiny-countdown)
 
 Every stage is idempotent inside the work directory (default `runs/tiny/<name>/`), and pretraining
 resumes from its checkpoint, so an interrupted rebuild is finished by running the same command again.
@@ -16,11 +16,11 @@ from pathlib import Path
 import torch
 
 from selfevolve.llm.loading import SHIPPED_DIR, load_model
-from selfevolve.llm.tiny.build import build_tiny
-from selfevolve.llm.tiny.card import write_card
-from selfevolve.llm.tiny.corpus import write_corpus
-from selfevolve.llm.tiny.pretrain import pretrain
-from selfevolve.llm.tiny.recipes import RECIPES, Recipe, get_recipe
+from selfevolve.tinymodels.build import build_tiny
+from selfevolve.tinymodels.card import write_card
+from selfevolve.tinymodels.corpus import write_corpus
+from selfevolve.tinymodels.pretrain import pretrain
+from selfevolve.tinymodels.recipes import RECIPES, Recipe, get_recipe
 from selfevolve.llm.transformers_backend import TransformersGenerator
 
 EXPORT_FILES = ("config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json", "chat_template.jinja", "loss_curve.png")
@@ -75,7 +75,7 @@ def _log(message: str) -> None:
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1 or args[0] not in RECIPES:
-        raise SystemExit(f"usage: python -m selfevolve.llm.tiny.rebuild NAME   (NAME: {', '.join(RECIPES)})")
+        raise SystemExit(f"usage: python -m selfevolve.tinymodels.rebuild NAME   (NAME: {', '.join(RECIPES)})")
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from selfevolve.llm.tiny.presets import get_preset
+from selfevolve.tinymodels.presets import get_preset
 
 
 def write_card(out: Path, recipe, result, accuracy: dict[str, float]) -> None:
@@ -19,7 +19,7 @@ for the RL recipes, not a capable model.
 
 Rebuild from scratch with the same recipe (figures vary a little with library versions and thread count):
 
-    OMP_NUM_THREADS=1 nice python -m selfevolve.llm.tiny.rebuild {recipe.name}
+    OMP_NUM_THREADS=1 nice python -m selfevolve.tinymodels.rebuild {recipe.name}
 
 ## Corpus
 {recipe.description}
@@ -44,7 +44,7 @@ weight decay {cfg.weight_decay}, grad clip 1.0.
 Loss curve: `loss_curve.png`.
 
 ## Held-out task accuracy
-Measured by `selfevolve.llm.tiny.rebuild` on a held-out task set (code: `data/code_io/heldout_tiny.jsonl`, whose programs are excluded from the corpus; Countdown: 200 problems from a separate seed): one completion per
+Measured by `selfevolve.tinymodels.rebuild` on a held-out task set (code: `data/code_io/heldout_tiny.jsonl`, whose programs are excluded from the corpus; Countdown: 200 problems from a separate seed): one completion per
 task, sampled at temperature 1 (`t1`, as the RL papers report step 0) or greedy, stopped at `</answer>`.
 
 | figure | value |

@@ -7,9 +7,9 @@ from pathlib import Path
 import torch
 from transformers import AutoModelForCausalLM
 
-from selfevolve.llm.tiny.corpus import read_corpus
-from selfevolve.llm.tiny.presets import get_preset, qwen2_config
-from selfevolve.llm.tiny.tokenizer import train_tokenizer
+from selfevolve.tinymodels.corpus import read_corpus
+from selfevolve.tinymodels.presets import get_preset, qwen2_config
+from selfevolve.tinymodels.tokenizer import train_tokenizer
 
 
 def build_tiny(preset_name: str, corpus: str | Path, out: str | Path, seed: int = 0) -> Path:

@@ -1,7 +1,9 @@
 """The shipped AZR seed files as sandbox jobs, and the compatibility study over them.
 
 Used by `selfevolve sandbox demo`, the throughput benchmark and docs/sandbox.md: every record is run
-and its fresh output compared with the recorded one; each difference gets a reason.
+(in a sandbox with the family's settings, `CodeIOConfig().sandbox_config()`) and its fresh output
+compared with the recorded one; each difference gets a reason. Importing the seeds as training tasks
+is `seeds.import_seeds`.
 """
 
 from __future__ import annotations

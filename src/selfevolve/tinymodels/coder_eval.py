@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from selfevolve.eval.code_io import HELDOUT_TINY, load_tasks, sample_answers, score_answers, summarize
 from selfevolve.llm.types import SamplingParams
-from selfevolve.tasks.code_io import ParseError, TaskType, parse_proposal, proposer_prompt, solver_prompt, validate_proposals
+from selfevolve.tasks.code_io import CodeIOConfig, ParseError, TaskType, parse_proposal, proposer_prompt, solver_prompt, validate_proposals
 
 SOLVER_TOKENS = 256  # the AZR tiny preset's budgets (longest corpus completions: answers 235, proposals 343)
 PROPOSER_TOKENS = 352
@@ -12,12 +12,12 @@ PROPOSER_TOKENS = 352
 
 def evaluate_coder(generator) -> dict[str, float]:
     """Greedy and T=1 solver accuracy on the shipped held-out set, and the share of valid proposals."""
-    from selfevolve.sandbox import Sandbox, SandboxConfig
+    from selfevolve.sandbox import Sandbox
 
     tasks = load_tasks(HELDOUT_TINY)
     fits = sum(len(generator.encode(solver_prompt(t, style="compact"))) < generator.context_length for t in tasks.values())
     scores: dict[str, float] = {"heldout_tasks": len(tasks), "heldout_prompts_fitting_context": fits}
-    with Sandbox(SandboxConfig()) as sandbox:
+    with Sandbox(CodeIOConfig().sandbox_config()) as sandbox:
         for label, temperature in (("greedy", 0.0), ("t1", 1.0)):
             answers = sample_answers(tasks, _generate_fn(generator, SOLVER_TOKENS), n=1, temperature=temperature)
             for kind, summary in summarize(score_answers(tasks, answers, sandbox)).items():

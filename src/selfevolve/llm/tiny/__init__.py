@@ -1,1 +1,0 @@
-"""Our own tiny base models: tokenizer + config from a size preset, CPU pretraining, rebuild recipes."""
