@@ -1,4 +1,4 @@
-"""Absolute Zero self-play (spec `azr.md` §4): one model proposes code tasks and solves them.
+"""Absolute Zero self-play (docs/spec/azr.md §4): one model proposes code tasks and solves them.
 
 `self_play_step` is the whole iteration, top to bottom:
 
@@ -43,7 +43,7 @@ from selfevolve.tasks.code_io import (
     verify_answers,
 )
 
-EXECUTOR_FAILURES = {"sandbox_error"}  # learnability samples the executor could not judge are excluded (spec §7)
+EXECUTOR_FAILURES = {"sandbox_error"}  # learnability samples the executor could not judge are excluded (docs/spec/azr.md §7)
 
 
 @dataclass
@@ -159,7 +159,7 @@ def self_play_step(cfg: AZRConfig, p: Players, step: int, timer: PhaseTimer) -> 
 
 def select_solver_tasks(cfg: AZRConfig, p: Players, t: TaskType, step: int) -> list[CodeTask]:
     """B tasks of type t from its buffer, drawn before this step's proposals are added; prompts over
-    the length limit are dropped and the batch refilled (spec defect 9)."""
+    the length limit are dropped and the batch refilled (docs/spec/azr.md §11, defect 9)."""
     return p.buffers[t].select_for_solver(cfg.batch_size, step, p.rng, cfg.solver_selection,
                                           keep=lambda task: solver_prompt_fits(cfg, p, task))
 

@@ -102,7 +102,7 @@ def trr_pp(
     stats: str = "token",
     eps: float = 1e-8,
 ) -> torch.Tensor:
-    """TRR++ (Absolute Zero §8): REINFORCE++ whitened separately for each key, e.g. (task type, role).
+    """TRR++ (docs/spec/azr.md §8): REINFORCE++ whitened separately for each key, e.g. (task type, role).
 
     A = (r - mu_key) / sqrt(var_key + eps). With `stats="token"` every real token carries its
     sequence's reward (statistics weighted by response length, as the AZR reference); with

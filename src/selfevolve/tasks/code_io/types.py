@@ -1,4 +1,4 @@
-"""Typed records of the three AZR code-reasoning task types (spec `azr.md` §1-§2)."""
+"""Typed records of the three AZR code-reasoning task types (docs/spec/azr.md §1-§2)."""
 
 from __future__ import annotations
 

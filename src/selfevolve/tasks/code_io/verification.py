@@ -1,4 +1,4 @@
-"""Solver verification, hardened (spec §6, defects 2-4).
+"""Solver verification, hardened (docs/spec/azr.md §6; §11, defects 2-4).
 
 * Abduction: the answer must be a pure literal argument list (`literals.literal_arguments`); the
   task's program runs on its canonical re-rendering in the sandbox and the repr is compared with the
