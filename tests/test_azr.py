@@ -20,7 +20,7 @@ import torch
 from selfevolve.llm.tiny.build import build_tiny
 from selfevolve.llm.tiny.corpus import write_corpus
 from selfevolve.llm.types import Completion
-from selfevolve.recipes.azr import PhaseTimer, Players, Sequence_, apply_control, commit_step, self_play_step, update_batch
+from selfevolve.recipes.azr.step import PhaseTimer, Players, Sequence_, apply_control, commit_step, self_play_step, update_batch
 from selfevolve.recipes.azr_config import AZRConfig
 from selfevolve.sandbox import Sandbox, SandboxConfig
 from selfevolve.store.db import RunStore
