@@ -125,17 +125,18 @@ def trr_pp(
 
 
 def kl_in_reward(
-    scores: torch.Tensor,
+    token_rewards: torch.Tensor,
     old_logprobs: torch.Tensor,
     ref_logprobs: torch.Tensor,
     mask: torch.Tensor,
     beta: float,
 ) -> torch.Tensor:
-    """Per-token reward r_t = score * [t = last] - beta * (log pi_old - log pi_ref)_t (k1 estimator).
+    """Per-token reward with the KL penalty folded in: r_t - beta * (log pi_old - log pi_ref)_t (k1).
 
-    scores [N]; old_logprobs, ref_logprobs, mask [N, T] -> [N, T].
+    token_rewards, old_logprobs, ref_logprobs, mask [N, T] -> [N, T]; e.g. token_rewards =
+    `last_token_scores(scores, mask)`.
     """
-    return last_token_scores(scores, mask) - beta * (old_logprobs - ref_logprobs) * mask
+    return token_rewards - beta * (old_logprobs - ref_logprobs) * mask
 
 
 def gae(

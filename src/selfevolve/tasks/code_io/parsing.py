@@ -39,8 +39,9 @@ def last_answer(text: str) -> str | None:
     return found[-1] if found else None
 
 
-def think_text(text: str) -> str:
-    """The reasoning before `</think>` (the prompt usually pre-fills the opening `<think>`)."""
+def leading_thought(text: str) -> str:
+    """The reasoning a completion opens with, up to its first `</think>` (the prompt usually
+    pre-fills the opening `<think>`); "" if it does not open with one. The proposer's thought."""
     m = _THINK_RE.match(text)
     return m.group(1).strip() if m else ""
 
@@ -210,7 +211,7 @@ def parse_proposal(
         raise ParseError("no_answer", "no <answer>...</answer> in the completion")
     blocks = fenced_blocks(answer)
     if task_type is TaskType.INDUCTION:
-        return _parse_induction_proposal(answer, blocks, program, imports, num_inputs, think_text(text))
+        return _parse_induction_proposal(answer, blocks, program, imports, num_inputs, leading_thought(text))
     codes = _code_blocks(blocks)
     if not codes:
         raise ParseError("no_code", "the answer has no fenced python block")
@@ -219,7 +220,7 @@ def parse_proposal(
     inp = given[0] if given else _marker_line(answer, "input")
     if inp is None or not inp.strip():
         raise ParseError("no_input", "the answer has no ```input block (or '# Input:' line)")
-    return Proposal(task_type, code, (inp.strip(),), imports=collect_imports(code), thought=think_text(text))
+    return Proposal(task_type, code, (inp.strip(),), imports=collect_imports(code), thought=leading_thought(text))
 
 
 def _parse_induction_proposal(answer, blocks, program, imports, num_inputs, thought) -> Proposal:
