@@ -1,4 +1,4 @@
-"""Resolve a model name (local directory, shipped tiny model, or cached hub id) and load it offline."""
+"""Resolve a model name (local directory, shipped tiny model, prepared registry model, or cached hub id) and load it offline."""
 
 from __future__ import annotations
 
@@ -12,15 +12,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 from transformers.utils import logging as hf_logging
 
 from selfevolve.llm.errors import ModelLoadError
-
-SHIPPED_DIR = Path(__file__).resolve().parent.parent / "models"
-
-
-def shipped_models() -> list[str]:
-    """Names of the tiny models shipped in the package (`tiny-coder`, `tiny-countdown`)."""
-    if not SHIPPED_DIR.is_dir():
-        return []
-    return sorted(p.name for p in SHIPPED_DIR.iterdir() if (p / "config.json").is_file())
+from selfevolve.models import REGISTRY, SHIPPED_DIR, is_prepared, prepared_dir, shipped_models
 
 
 def resolve_model_path(name_or_path: str | os.PathLike) -> str:
@@ -35,16 +27,32 @@ def resolve_model_path(name_or_path: str | os.PathLike) -> str:
         return str(path)
     if (SHIPPED_DIR / text / "config.json").is_file():
         return str(SHIPPED_DIR / text)
+    if text in REGISTRY:
+        return _prepared_registry_model(text)
     if path.exists():
         raise ModelLoadError(f"{text} is a file, not a model directory; pass the directory holding config.json")
     if text.count("/") == 1 and not text.startswith((".", "/", "~")) and _hub_cached(text):
         return text
     shipped = ", ".join(shipped_models()) or "none built"
     raise ModelLoadError(
-        f"model {text!r} is not a local directory, not a shipped model ({shipped}), and not in the "
-        f"Hugging Face cache; we never download. Download it elsewhere and pass its local directory "
-        f"(e.g. `huggingface-cli download {text} --local-dir DIR`, then load DIR)."
+        f"model {text!r} is not a local directory, not a shipped model ({shipped}), not a registry model "
+        f"({', '.join(REGISTRY)}), and not in the Hugging Face cache; we never download. Download it "
+        f"elsewhere and pass its local directory (e.g. `huggingface-cli download {text} --local-dir DIR`, "
+        f"then load DIR)."
     )
+
+
+def _prepared_registry_model(name: str) -> str:
+    if not is_prepared(name):
+        raise ModelLoadError(
+            f"registry model {name!r} is not prepared yet (no {prepared_dir(name)}); run "
+            f"`{REGISTRY[name].install}` and then `selfevolve models prepare {name}`"
+        )
+    try:
+        _check_model_dir(prepared_dir(name))
+    except ModelLoadError as e:
+        raise ModelLoadError(f"{e}; for this registry model run `selfevolve models prepare {name} --force`") from None
+    return str(prepared_dir(name))
 
 
 def _hub_cached(repo_id: str) -> bool:
@@ -94,7 +102,8 @@ def load_model(name_or_path: str | os.PathLike, device: str | None = None, dtype
     except (OSError, ValueError, KeyError, RuntimeError, SafetensorError) as e:
         raise ModelLoadError(
             f"could not load model from {path}: {e}. The directory looks corrupt or incomplete; "
-            f"rebuild it (tiny models: `selfevolve tiny rebuild NAME`) or re-download it."
+            f"rebuild it (tiny models: `selfevolve tiny rebuild NAME`; registry models: "
+            f"`selfevolve models prepare NAME --force`) or re-download it."
         ) from e
     tokenizer.padding_side = "left"
     if tokenizer.pad_token_id is None:
