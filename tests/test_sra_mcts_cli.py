@@ -20,7 +20,6 @@ from selfevolve.recipes.sra_mcts.store import ProblemTable
 from selfevolve.store.db import RunStore
 
 runner = CliRunner()
-SHARED_MBPP = Path("/work/shared/data/benchmarks/evalplus/MbppPlus-v0.2.0.jsonl.gz")
 
 
 @pytest.fixture(scope="module")
@@ -81,10 +80,8 @@ def test_synth_reports_bad_input_with_the_fix(problems, tmp_path):
 
 
 def test_problems_writes_the_mbpp_pool(tmp_path):
-    if not SHARED_MBPP.is_file():
-        pytest.skip("MBPP+ data not available")
     out = tmp_path / "pool.jsonl"
-    result = runner.invoke(app, ["problems", "mbpp", "--mbpp", str(SHARED_MBPP), "--out", str(out)])
+    result = runner.invoke(app, ["problems", "mbpp", "--out", str(out)])  # the MBPP+ file shipped with selfevolve
     assert result.exit_code == 0, result.output
     pool = [json.loads(line) for line in out.read_text().splitlines()]
     assert len(pool) == 196 and all(int(r["id"].split("/")[1]) % 2 == 0 for r in pool)

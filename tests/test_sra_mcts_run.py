@@ -29,7 +29,6 @@ from selfevolve.store.db import RunStore
 
 GOOD = "Steps done.\n```python\ndef f():\n    return 1\n```"
 BAD = "Steps done.\n```python\ndef f():\n    return 2\n```"
-SHARED_MBPP = Path("/work/shared/data/benchmarks/evalplus/MbppPlus-v0.2.0.jsonl.gz")
 
 
 def tie_step(prompt, k):
@@ -251,15 +250,8 @@ def test_the_shipped_leetcode_statements():
     assert len(read_problems("leetcode-uneasy", limit=5)) == 5
 
 
-def mbpp_path() -> Path:
-    for path in (default_mbpp_plus_path(), SHARED_MBPP):
-        if path.is_file():
-            return path
-    pytest.skip("MBPP+ data not available")
-
-
 def test_the_mbpp_synthesis_pool_holds_even_tasks_only():
-    pool = mbpp_synthesis_pool(mbpp_path())
+    pool = mbpp_synthesis_pool()
     numbers = [int(r["id"].split("/")[1]) for r in pool]
     assert len(pool) == 196 and all(n % 2 == 0 for n in numbers) and numbers == sorted(numbers)
     assert not any(is_synthesis_task(t) for t in ("Mbpp/3", "Mbpp/809", "HumanEval/2", "Mbpp/2x", "mbpp/2"))
@@ -274,9 +266,8 @@ def test_canonical_mbpp_solutions_pass_their_pool_tests():
     from selfevolve.sandbox import Sandbox
     from selfevolve.tasks.code_tests import CodeTestsConfig, verify
 
-    path = mbpp_path()
-    pool = mbpp_synthesis_pool(path)
-    with gzip.open(path, "rt", encoding="utf-8") as lines:
+    pool = mbpp_synthesis_pool()
+    with gzip.open(default_mbpp_plus_path(), "rt", encoding="utf-8") as lines:
         canonical = {t["task_id"]: t["canonical_solution"] for t in map(json.loads, lines)}
     config = CodeTestsConfig(equality="python")  # MBPP's own ==; strict also fails int-vs-float answers
     with Sandbox(config.sandbox_config(workers=2)) as sandbox:
