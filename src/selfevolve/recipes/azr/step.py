@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 import torch
 
 from selfevolve.llm.types import Completion, SamplingParams
-from selfevolve.recipes.azr_config import AZRConfig
+from selfevolve.recipes.azr.config import AZRConfig
 from selfevolve.rl.rollout import assemble_batch
 from selfevolve.store.db import Rollout, RunStore
 from selfevolve.tasks.code_io import (
