@@ -324,7 +324,8 @@ def test_resume_with_set_extends_the_run_and_refuses_what_made_it(nano_dir, tmp_
     assert done.exit_code == 0, done.output
     records = read_metrics(run / "metrics.jsonl")
     assert [r["step"] for r in records] == [0, 1, 2, 3]
-    assert [r["step"] for r in records if "eval/all/accuracy" in r] == [0, 1, 2, 3]  # 1: the first run's last step
+    # 2: eval.every=2 took effect (the saved eval.every=0 evaluates the first and the last step only)
+    assert [r["step"] for r in records if "eval/all/accuracy" in r] == [0, 1, 2, 3]
     assert AZRConfig.model_validate(yaml.safe_load((run / "config.yaml").read_text())).steps == 3
     report = (run / "report.html").read_text()
     assert "held-out accuracy, all types (greedy)" in report and "3 of 3" in report and "--set steps=3" in report

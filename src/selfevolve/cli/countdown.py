@@ -143,11 +143,11 @@ def study_cmd(
 
       selfevolve countdown study --out runs/study                  # 5 conditions x 3 seeds on CPU
 
-      selfevolve countdown study --set 'conditions=[none, all_strategies]' --set 'seeds=[0]'
+      selfevolve countdown study --set 'conditions=\\[none, all_strategies]' --set 'seeds=\\[0]'
 
       selfevolve countdown study --resume runs/study               # finished runs are kept
 
-      selfevolve countdown study --resume runs/study --set 'seeds=[0, 1, 2, 3]'
+      selfevolve countdown study --resume runs/study --set 'seeds=\\[0, 1, 2, 3]'
     """
     from selfevolve.recipes.countdown.config import StudyConfig
     from selfevolve.recipes.countdown.study import run_study

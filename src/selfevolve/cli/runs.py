@@ -36,8 +36,8 @@ def config_option():
 def set_option(example: str):
     return typer.Option(
         [], "--set", "-s",
-        help=f"Override a field, e.g. --set {example}. With --resume it changes the saved config; only fields the "
-             "run may change on resume are accepted (its length, cadence and resources, e.g. steps).",
+        help=f"Override a field, e.g. --set {example}. With --resume it changes the saved config; a field the run "
+             "must keep (model, seed, trainer settings...) is refused by name.",
     )
 
 

@@ -59,13 +59,13 @@ def fmt(value: object) -> str:
     return json.dumps(value, default=str)
 
 
-def _cell(value: object, limit: int, tag: str = "td") -> str:
+def _cell(value: object, limit: int) -> str:
     text = fmt(value)
     if len(text) > limit:
         text = text[:limit] + f"… ({len(text) - limit} more chars)"
     numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
     body = html.escape(text) if numeric or "\n" not in text else f"<pre>{html.escape(text)}</pre>"
-    return f"<{tag}{' class=num' if numeric else ''}>{body}</{tag}>"
+    return f"<td{' class=num' if numeric else ''}>{body}</td>"
 
 
 def _table_html(table: Table, level: str = "h2") -> str:
@@ -82,8 +82,7 @@ def _table_html(table: Table, level: str = "h2") -> str:
 
 def _figure_html(figure: Figure) -> str:
     data = base64.b64encode(figure.png).decode()
-    return (f'<figure><img alt="{html.escape(figure.title)}" src="data:image/png;base64,{data}">'
-            f"<figcaption>{html.escape(figure.title)}</figcaption></figure>")
+    return f'<figure><img alt="{html.escape(figure.title)}" src="data:image/png;base64,{data}"></figure>'
 
 
 _STYLE = """
@@ -97,13 +96,12 @@ table.headline{font-size:16px} table.headline td.num{min-width:5em}
 p.note{font-size:17px;margin:.6em 0} p.warn{background:#fff4d6;border-left:4px solid #e0a800;padding:.4em .8em}
 pre{margin:0;white-space:pre-wrap;font-size:12px}
 figure{margin:1.2em 0} img{width:100%;max-width:960px;border:1px solid #eee}
-figcaption{font-size:14px;color:#555}
 details{margin-top:2em} summary{cursor:pointer;font-weight:600}
 """
 
 
 def render(report: Report) -> str:
-    facts = "".join(f"<tr>{_cell(k, 200, 'th')}{_cell(v, 2000)}</tr>" for k, v in report.facts.items())
+    facts = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(fmt(v))}</td></tr>" for k, v in report.facts.items())
     notes = "".join(f"<p class='note warn'>{html.escape(n)}</p>" for n in report.warnings)
     notes += "".join(f"<p class=note>{html.escape(n)}</p>" for n in report.notes)
     headline = _table_html(report.headline).replace("<table>", "<table class=headline>", 1) if report.headline else ""

@@ -9,6 +9,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from matplotlib.ticker import MaxNLocator  # noqa: E402
+
 from selfevolve.report.html import Figure  # noqa: E402
 
 SIZE = (9.0, 4.6)  # inches; at DPI this is the report's full width
@@ -26,6 +28,7 @@ def finish(fig, ax, title: str, xlabel: str, ylabel: str = "") -> Figure:
     ax.set_xlabel(xlabel, fontsize=11)
     ax.set_ylabel(ylabel, fontsize=11)
     ax.tick_params(labelsize=10)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # steps
     ax.grid(alpha=0.3)
     ax.legend(fontsize=9, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     fig.tight_layout()
