@@ -15,14 +15,14 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-import yaml
 import torch
+import yaml
 
 from selfevolve.llm.tiny.build import build_tiny
 from selfevolve.llm.tiny.corpus import write_corpus
 from selfevolve.llm.types import Completion
-from selfevolve.recipes.azr.step import PhaseTimer, Players, Sequence_, apply_control, commit_step, self_play_step, update_batch
 from selfevolve.recipes.azr.config import AZRConfig
+from selfevolve.recipes.azr.step import PhaseTimer, Players, Sequence_, apply_control, commit_step, self_play_step, update_batch
 from selfevolve.sandbox import Sandbox, SandboxConfig
 from selfevolve.store.db import RunStore
 from selfevolve.tasks.code_io import (

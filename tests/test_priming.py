@@ -10,9 +10,9 @@ from selfevolve.llm.tiny.build import build_tiny
 from selfevolve.llm.tiny.corpora.countdown import corpus
 from selfevolve.llm.tiny.corpus import write_corpus
 from selfevolve.recipes.countdown.config import PrimingConfig, StudyConfig
-from selfevolve.recipes.countdown.study import run_study
-from selfevolve.recipes.countdown.run import problem_key
 from selfevolve.recipes.countdown.priming import prime, priming_records, sft_pairs
+from selfevolve.recipes.countdown.run import problem_key
+from selfevolve.recipes.countdown.study import run_study
 from selfevolve.report.html import read_metrics
 from selfevolve.tasks.countdown import generate_problems, render_prompt
 

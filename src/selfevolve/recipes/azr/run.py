@@ -27,8 +27,8 @@ from selfevolve.sandbox import Sandbox, SandboxConfig
 from selfevolve.store.db import RunStore
 from selfevolve.store.export import export_parquet
 from selfevolve.tasks.code_io import (
-    TaskType,
     TaskBuffer,
+    TaskType,
     grow_seeds,
     import_seeds,
     read_seed_file,
