@@ -16,8 +16,10 @@ from pathlib import Path
 
 import pytest
 import torch
+import yaml
 
 from selfevolve.llm.types import Completion
+from selfevolve.recipes.azr.config import AZRConfig
 from selfevolve.recipes.azr.step import (
     PhaseTimer,
     Players,
@@ -31,7 +33,6 @@ from selfevolve.recipes.azr.step import (
     self_play_step,
     update_batch,
 )
-from selfevolve.recipes.azr_config import AZRConfig
 from selfevolve.sandbox import Sandbox
 from selfevolve.store.db import RunStore
 from selfevolve.tasks.code_io import (
@@ -274,7 +275,7 @@ def test_kill_9_then_resume_continues_from_checkpoint_with_buffers_intact(nano_d
 def test_kl_penalty_runs_against_a_frozen_copy_of_the_starting_model(nano_dir, tmp_path):
     """`rl.kl_coef > 0` used to stop the run at start-up (the trainer wants a reference the recipe did
     not load); now a frozen copy of the starting model is loaded and the KL is trained and logged."""
-    from selfevolve.recipes.azr_run import run_azr
+    from selfevolve.recipes.azr.run import run_azr
 
     seed_file = _seed_file(tmp_path)
     cfg = _config(model=str(nano_dir), steps=1, batch_size=2, seeding="file", seed_files=[str(seed_file)],
@@ -308,7 +309,7 @@ def test_tiny_preset_budgets_fit_the_shipped_models_own_completions(sandbox):
 
 
 def test_heldout_evaluation_reports_greedy_t1_mean_and_pass_at_k(sandbox):
-    from selfevolve.recipes.azr_run import evaluate_generator
+    from selfevolve.recipes.azr.run import evaluate_generator
 
     tasks = {f"t{i}": t for i, t in enumerate(SEEDS)}  # 4 deduction tasks
     right = {solver_prompt(t, style="compact"): render_solver_completion(t) for t in SEEDS[:1]}
@@ -327,3 +328,33 @@ def test_heldout_evaluation_reports_greedy_t1_mean_and_pass_at_k(sandbox):
     assert metrics["eval/deduction/accuracy_t1"] == 0.25  # 2 right of 8 answers
     assert metrics["eval/deduction/pass@2"] == 0.5
     assert "eval/all/accuracy_t1" not in evaluate_generator(Answers(), tasks, sandbox, _config())
+
+
+def test_resume_with_set_extends_the_run_and_refuses_what_made_it(nano_dir, tmp_path):
+    """`selfevolve azr --resume DIR --set ...` used to ignore --set; now the fields a run may change on
+    resume are applied, and any other is refused with its name."""
+    from typer.testing import CliRunner
+
+    from selfevolve.cli import _register, app
+    from selfevolve.recipes.azr.run import run_azr
+    from selfevolve.store.metrics import read_metrics
+
+    cfg = _config(model=str(nano_dir), steps=1, batch_size=2, seeding="file", seed_files=[str(_seed_file(tmp_path))],
+                  device="cpu", sandbox_workers=1, eval={"every": 0, "limit": 3, "samples": 0, "max_new_tokens": 8},
+                  sampling={"max_prompt_tokens": 400, "proposer_max_new_tokens": 12, "solver_max_new_tokens": 8})
+    run = tmp_path / "run"
+    run_azr(cfg, run)
+    _register()
+    refused = CliRunner().invoke(app, ["azr", "--resume", str(run), "--set", "steps=3", "--set", "seed=1"])
+    assert refused.exit_code == 2 and "cannot change seed when resuming" in refused.output, refused.output
+    refused = CliRunner().invoke(app, ["azr", "--resume", str(run), "--preset", "tiny"])
+    assert refused.exit_code == 2 and "--preset do not apply with --resume" in refused.output, refused.output
+    done = CliRunner().invoke(app, ["azr", "--resume", str(run), "--set", "steps=3", "--set", "eval.every=2"])
+    assert done.exit_code == 0, done.output
+    records = read_metrics(run / "metrics.jsonl")
+    assert [r["step"] for r in records] == [0, 1, 2, 3]
+    # 2: eval.every=2 took effect (the saved eval.every=0 evaluates the first and the last step only)
+    assert [r["step"] for r in records if "eval/all/accuracy" in r] == [0, 1, 2, 3]
+    assert AZRConfig.model_validate(yaml.safe_load((run / "config.yaml").read_text())).steps == 3
+    report = (run / "report.html").read_text()
+    assert "held-out accuracy, all types (greedy)" in report and "3 of 3" in report and "--set steps=3" in report

@@ -9,8 +9,8 @@ from safetensors.torch import load_file
 from typer.testing import CliRunner
 
 from selfevolve.cli import app, _register
-from selfevolve.recipes.countdown_config import CountdownConfig, DataConfig
-from selfevolve.recipes.countdown_zero import problem_key, run_countdown, split_problems
+from selfevolve.recipes.countdown.config import CountdownConfig, DataConfig
+from selfevolve.recipes.countdown.run import problem_key, run_countdown, split_problems
 from selfevolve.recipes.rundir import RunDirError
 from selfevolve.store.metrics import read_metrics
 from selfevolve.tinymodels.build import build_tiny
@@ -28,7 +28,7 @@ def nano_countdown(tmp_path_factory):
 
 def small_config(model, **rl) -> CountdownConfig:
     return CountdownConfig.model_validate({
-        "model": str(model), "device": "cpu", "torch_threads": 1, "steps": 2, "prompts_per_step": 2, "samples_per_prompt": 2,
+        "model": str(model), "device": "cpu", "threads": 1, "steps": 2, "prompts_per_step": 2, "samples_per_prompt": 2,
         "checkpoint_every": 1,
         "data": {"train_problems": 40, "test_problems": 3},
         "sampling": {"max_new_tokens": 6, "generation_batch_size": 8},
@@ -79,3 +79,21 @@ def test_bad_input_gets_clear_errors(nano_countdown, tmp_path):
     assert result.exit_code == 2 and "tiny" in result.output
     result = CliRunner().invoke(app, ["countdown", "train", "--set", "steps=0", "--out", str(tmp_path / "x")])
     assert result.exit_code == 2 and "steps" in result.output
+
+
+def test_resume_with_set_changes_what_may_change_and_refuses_the_rest(nano_countdown, tmp_path):
+    run = tmp_path / "run"
+    run_countdown(small_config(nano_countdown).model_copy(update={"steps": 1}), run)
+    _register()
+    for override, field in (("rl.learning_rate=0.5", "rl.learning_rate"), ("eval.problems=2", "eval.problems")):
+        refused = CliRunner().invoke(app, ["countdown", "train", "--resume", str(run), "--set", override])
+        assert refused.exit_code == 2 and f"cannot change {field} when resuming" in refused.output, refused.output
+    refused = CliRunner().invoke(app, ["countdown", "train", "--resume", str(run), "--out", str(tmp_path / "elsewhere")])
+    assert refused.exit_code == 2 and "--out do not apply with --resume" in refused.output
+    done = CliRunner().invoke(app, ["countdown", "train", "--resume", str(run), "--set", "steps=3", "--set", "eval.every=0"])
+    assert done.exit_code == 0, done.output
+    records = read_metrics(run / "metrics.jsonl")
+    assert [r["step"] for r in records] == [0, 1, 2, 3]
+    assert [r["step"] for r in records if "eval/accuracy_t1" in r] == [0, 1, 3]  # eval.every=0: only the last step
+    report = (run / "report.html").read_text()
+    assert "test accuracy (1 sample at T=1)" in report and "3 of 3" in report

@@ -6,10 +6,10 @@ import pytest
 from safetensors.torch import load_file
 
 from selfevolve.llm.loading import load_model
-from selfevolve.recipes.countdown_config import PrimingConfig, StudyConfig
-from selfevolve.recipes.countdown_study import run_study
-from selfevolve.recipes.countdown_zero import problem_key
-from selfevolve.recipes.priming import prime, priming_records, sft_pairs
+from selfevolve.recipes.countdown.config import PrimingConfig, StudyConfig
+from selfevolve.recipes.countdown.priming import prime, priming_records, sft_pairs
+from selfevolve.recipes.countdown.run import problem_key
+from selfevolve.recipes.countdown.study import run_study
 from selfevolve.store.metrics import read_metrics
 from selfevolve.tasks.countdown import generate_problems, render_prompt
 from selfevolve.tinymodels.build import build_tiny
@@ -60,7 +60,7 @@ def test_sft_changes_the_model_and_logs_a_loss(nano_countdown, tmp_path):
 def test_study_runs_conditions_writes_report_and_resumes(nano_countdown, tmp_path):
     cfg = StudyConfig.model_validate({
         "conditions": ["none", "empty_cot"], "seeds": [0], "shuffled_control": ["none"], "priming": SMALL_SFT,
-        "rl": {"model": str(nano_countdown), "device": "cpu", "torch_threads": 1, "steps": 1, "prompts_per_step": 2, "samples_per_prompt": 2,
+        "rl": {"model": str(nano_countdown), "device": "cpu", "threads": 1, "steps": 1, "prompts_per_step": 2, "samples_per_prompt": 2,
                "data": {"train_problems": 40, "test_problems": 3},
                "sampling": {"max_new_tokens": 6}, "eval": {"every": 1, "max_new_tokens": 6, "behavior_samples": 3,
                                                            "greedy": False},

@@ -81,7 +81,11 @@ def load_config(
     data: dict = _preset_dict(recipe, preset) if preset else {}
     if path is not None:
         data = _deep_merge(data, _file_dict(path))
-    data = apply_overrides(data, list(overrides))
+    return validate_config(cls, apply_overrides(data, list(overrides)))
+
+
+def validate_config(cls: type[C], data: dict) -> C:
+    """`cls` from a plain mapping; a validation failure becomes a ConfigError naming each bad field."""
     try:
         return cls.model_validate(data)
     except ValidationError as e:

@@ -4,18 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import typer
-
-from selfevolve.cli.errors import usage_exit
-from selfevolve.config import ConfigError, load_config
+from selfevolve.cli.runs import config_option, out_option, preset_option, resume_option, set_option, start_or_resume
 
 
 def azr(
-    preset: str = typer.Option("tiny", help="Shipped preset: tiny (CPU, default), qwen2.5-coder-3b, qwen2.5-coder-7b."),
-    config: Path | None = typer.Option(None, "--config", "-c", help="YAML file layered over the preset."),
-    out: Path = typer.Option(Path("runs/azr"), "--out", "-o", help="Run directory (config, store, checkpoints, report)."),
-    resume: Path | None = typer.Option(None, help="Continue the run in this directory from its newest checkpoint."),
-    set_: list[str] = typer.Option([], "--set", "-s", help="Override a field, e.g. --set steps=20 --set rl.learning_rate=1e-5."),
+    preset: str | None = preset_option("azr"),
+    config: Path | None = config_option(),
+    set_: list[str] = set_option("steps=20 --set rl.learning_rate=1e-5"),
+    out: Path | None = out_option("azr"),
+    resume: Path | None = resume_option(),
 ) -> None:
     """Absolute Zero self-play: one model proposes code tasks, solves them, and learns from both.
 
@@ -27,18 +24,11 @@ def azr(
 
       selfevolve azr --resume runs/azr                # after Ctrl-C or kill -9
 
+      selfevolve azr --resume runs/azr --set steps=60 # extend a finished run
+
       selfevolve azr --preset qwen2.5-coder-7b --set model=/path/to/Qwen2.5-Coder-7B
     """
-    from selfevolve.recipes.azr_config import AZRConfig
-    from selfevolve.recipes.azr_run import run_azr
-    from selfevolve.recipes.rundir import RunDirError
+    from selfevolve.recipes.azr.config import AZRConfig
+    from selfevolve.recipes.azr.run import run_azr
 
-    try:
-        if resume is not None:
-            report = run_azr(None, resume, resume=True)
-        else:
-            cfg = load_config(AZRConfig, "azr", preset, config, set_)
-            report = run_azr(cfg, out)
-    except (ConfigError, RunDirError) as e:
-        raise usage_exit(e) from e
-    typer.echo(f"report: {report}")
+    start_or_resume("azr", AZRConfig, run_azr, preset, config, set_, out, resume)

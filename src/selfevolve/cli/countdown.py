@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 from rich.console import Console
 
-from selfevolve.cli.errors import usage_exit
+from selfevolve.cli.runs import config_option, out_option, preset_option, resume_option, set_option, start_or_resume
 from selfevolve.tasks.countdown import (
     PRESETS,
     generate_problems,
@@ -103,11 +103,11 @@ def solve_cmd(
 
 @app.command("train")
 def train_cmd(
-    preset: str = typer.Option("tiny", help="Shipped preset: tiny (CPU, GRPO), tiny-ppo (CPU, PPO + critic), qwen2.5-3b (GPU)."),
-    config: Optional[Path] = typer.Option(None, "--config", "-c", help="YAML file layered over the preset."),
-    set_: list[str] = typer.Option([], "--set", "-s", help="Override a field, e.g. --set steps=20 --set rl.learning_rate=1e-5."),
-    out: Path = typer.Option(Path("runs/countdown"), "--out", "-o", help="Run directory (config, metrics, checkpoints, report)."),
-    resume: Optional[Path] = typer.Option(None, help="Continue the run in this directory from its newest checkpoint (--set applies, e.g. steps=400)."),
+    preset: Optional[str] = preset_option("countdown"),
+    config: Optional[Path] = config_option(),
+    set_: list[str] = set_option("steps=20 --set rl.learning_rate=1e-5"),
+    out: Optional[Path] = out_option("countdown"),
+    resume: Optional[Path] = resume_option(),
 ) -> None:
     """R1-Zero-style RL on Countdown from a base model (GRPO, or PPO with a critic), with held-out evaluation.
 
@@ -121,28 +121,19 @@ def train_cmd(
 
       selfevolve countdown train --preset qwen2.5-3b --set model=/path/to/Qwen2.5-3B
     """
-    from selfevolve.config import ConfigError, load_config
-    from selfevolve.recipes.countdown_config import CountdownConfig
-    from selfevolve.recipes.countdown_zero import run_countdown
-    from selfevolve.recipes.rundir import RunDirError
+    from selfevolve.recipes.countdown.config import CountdownConfig
+    from selfevolve.recipes.countdown.run import run_countdown
 
-    try:
-        if resume is not None:
-            report = run_countdown(None, resume, resume=True, overrides=set_)
-        else:
-            report = run_countdown(load_config(CountdownConfig, "countdown", preset, config, set_), out)
-    except (ConfigError, RunDirError) as e:
-        raise usage_exit(e) from e
-    typer.echo(f"report: {report}")
+    start_or_resume("countdown", CountdownConfig, run_countdown, preset, config, set_, out, resume)
 
 
 @app.command("study")
 def study_cmd(
-    preset: str = typer.Option("tiny", help="Shipped study preset: tiny (CPU, tiny-countdown)."),
-    config: Optional[Path] = typer.Option(None, "--config", "-c", help="YAML file layered over the preset."),
-    set_: list[str] = typer.Option([], "--set", "-s", help="Override a field, e.g. --set seeds=[0] --set rl.steps=10."),
-    out: Path = typer.Option(Path("runs/countdown-study"), "--out", "-o", help="Study directory."),
-    resume: Optional[Path] = typer.Option(None, help="Continue the study in this directory (finished runs are kept)."),
+    preset: Optional[str] = preset_option("countdown-study"),
+    config: Optional[Path] = config_option(),
+    set_: list[str] = set_option("seeds=[0] --set rl.steps=10"),
+    out: Optional[Path] = out_option("countdown-study"),
+    resume: Optional[Path] = resume_option(),
 ) -> None:
     """The priming study in miniature: per condition and seed, SFT on synthetic traces (none: no SFT), then RL.
 
@@ -152,20 +143,13 @@ def study_cmd(
 
       selfevolve countdown study --out runs/study                  # 5 conditions x 3 seeds on CPU
 
-      selfevolve countdown study --set 'conditions=[none, all_strategies]' --set 'seeds=[0]'
+      selfevolve countdown study --set 'conditions=\\[none, all_strategies]' --set 'seeds=\\[0]'
 
-      selfevolve countdown study --resume runs/study
+      selfevolve countdown study --resume runs/study               # finished runs are kept
+
+      selfevolve countdown study --resume runs/study --set 'seeds=\\[0, 1, 2, 3]'
     """
-    from selfevolve.config import ConfigError, load_config
-    from selfevolve.recipes.countdown_config import StudyConfig
-    from selfevolve.recipes.countdown_study import run_study
-    from selfevolve.recipes.rundir import RunDirError
+    from selfevolve.recipes.countdown.config import StudyConfig
+    from selfevolve.recipes.countdown.study import run_study
 
-    try:
-        if resume is not None:
-            report = run_study(None, resume, resume=True)
-        else:
-            report = run_study(load_config(StudyConfig, "countdown-study", preset, config, set_), out)
-    except (ConfigError, RunDirError) as e:
-        raise usage_exit(e) from e
-    typer.echo(f"report: {report}")
+    start_or_resume("countdown-study", StudyConfig, run_study, preset, config, set_, out, resume)

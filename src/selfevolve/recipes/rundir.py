@@ -1,8 +1,12 @@
-"""Run directories shared by the recipes: `config.yaml`, checkpoints, and resume bookkeeping.
+"""Run directories shared by the recipes: `config.yaml`, what may change on resume, and checkpoints.
 
 A checkpoint is `checkpoints/step_NNNNNN/`: the trainer's state plus `recipe.pt` (the step and any
 recipe state, e.g. a sampling RNG). It is written to `step_NNNNNN.partial` and renamed when complete,
 so a run killed mid-write (kill -9) resumes from the newest complete one; the two newest are kept.
+
+A resumed run continues the saved one, so only the fields its config class lists in
+`CHANGEABLE_ON_RESUME` may change (length, cadence, resources); a change to any other field is
+refused with the field's name and the reason, before anything is loaded.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import torch
 import yaml
 from pydantic import BaseModel
 
-from selfevolve.config import apply_overrides, dump_config
+from selfevolve.config import ConfigError, apply_overrides, dump_config, validate_config
 from selfevolve.store.metrics import read_metrics
 
 C = TypeVar("C", bound=BaseModel)
@@ -28,20 +32,74 @@ class RunDirError(ValueError):
 
 
 def prepare(cls: type[C], cfg: C | None, run_dir: Path, resume: bool, overrides: list[str] = ()) -> C:
-    """The run's config: a new run writes `cfg` to config.yaml; a resumed one reads it back, with
-    `overrides` applied (e.g. `steps=200` to extend a finished run)."""
-    saved = run_dir / "config.yaml"
+    """The run's config, written to `run_dir/config.yaml`.
+
+    A new run takes `cfg`; a resumed run takes the saved config, or `cfg` when given. Either way
+    `overrides` (`field=value`) are applied on top, e.g. `steps=200` to extend a finished run; on
+    resume, fields outside `cls.CHANGEABLE_ON_RESUME` must keep their saved values.
+    """
+    saved_path = run_dir / "config.yaml"
     if resume:
-        if not saved.is_file():
+        if not saved_path.is_file():
             raise RunDirError(f"{run_dir} holds no run to resume (no config.yaml); start one with --out {run_dir}")
-        cfg = cls.model_validate(apply_overrides(yaml.safe_load(saved.read_text()), list(overrides)))
-        dump_config(cfg, saved)
+        saved = validate_config(cls, yaml.safe_load(saved_path.read_text()))
+        wanted = (cfg or saved).model_dump(mode="json")
+        cfg = validate_config(cls, apply_overrides(wanted, list(overrides)))
+        check_resume_changes(saved, cfg, cls.CHANGEABLE_ON_RESUME)
+        dump_config(cfg, saved_path)
         return cfg
-    if saved.exists():
+    if saved_path.exists():
         raise RunDirError(f"{run_dir} already holds a run; continue it with --resume {run_dir} or pick another --out")
+    if overrides:
+        cfg = validate_config(cls, apply_overrides(cfg.model_dump(mode="json"), list(overrides)))
     run_dir.mkdir(parents=True, exist_ok=True)
-    dump_config(cfg, saved)
+    dump_config(cfg, saved_path)
     return cfg
+
+
+def record_origin(run_dir: Path, origin: dict | None, resume: bool, overrides: list[str] = ()) -> dict:
+    """`run.json`: how the run was made (`origin`: preset, config file, overrides, as the command
+    line gave them) and the overrides of each resume. Returns the record."""
+    path = run_dir / "run.json"
+    record = json.loads(path.read_text()) if path.is_file() else {**(origin or {}), "resumes": []}
+    if resume:
+        record["resumes"].append(list(overrides))
+    path.write_text(json.dumps(record, indent=1))
+    return record
+
+
+_FIXED_BECAUSE = {
+    "eval": "the evaluations already logged used the saved value, so the run's first and last held-out "
+            "figures would no longer measure the same thing",
+}
+_FIXED_BY_DEFAULT = ("what the run did so far used the saved value, and a resumed run continues that run "
+                     "rather than starting a different one")
+
+
+def check_resume_changes(saved: BaseModel, wanted: BaseModel, changeable: tuple[str, ...]) -> None:
+    """Raise ConfigError naming the first changed field that is not in `changeable` (dotted paths;
+    a section name covers all its fields) and why it must keep its saved value."""
+    before, after = _leaves(saved.model_dump(mode="json")), _leaves(wanted.model_dump(mode="json"))
+    for field in dict.fromkeys([*before, *after]):
+        if before.get(field) == after.get(field) or any(field == c or field.startswith(c + ".") for c in changeable):
+            continue
+        sections = field.split(".")[:-1]
+        why = next((_FIXED_BECAUSE[s] for s in sections if s in _FIXED_BECAUSE), _FIXED_BY_DEFAULT)
+        raise ConfigError(
+            f"cannot change {field} when resuming (saved {before.get(field)!r}, asked {after.get(field)!r}): {why}. "
+            f"Fields that may change on resume: {', '.join(changeable)}. To change {field}, start a new run with --out."
+        )
+
+
+def _leaves(data: dict, prefix: str = "") -> dict[str, object]:
+    """A nested mapping as {dotted path: value}."""
+    flat: dict[str, object] = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            flat.update(_leaves(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
 
 
 def checkpoints(run_dir: Path) -> list[Path]:

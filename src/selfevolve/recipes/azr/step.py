@@ -27,7 +27,7 @@ from enum import StrEnum
 from typing import Mapping, Protocol, Sequence
 
 from selfevolve.llm.types import Completion, Generator, SamplingParams
-from selfevolve.recipes.azr_config import AZRConfig
+from selfevolve.recipes.azr.config import AZRConfig
 from selfevolve.rl.batch import RolloutBatch, assemble_batch
 from selfevolve.store.db import RolloutRecord, RunStore
 from selfevolve.tasks.code_io import (

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -12,7 +12,7 @@ from selfevolve.tasks.code_io.config import CodeIOConfig
 TaskName = Literal["abduction", "deduction", "induction"]
 
 
-class SamplingConfig(BaseModel):
+class AZRSampling(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     temperature: float = Field(1.0, gt=0, description="Rollout temperature for both roles and learnability (paper: 1.0).")
@@ -23,7 +23,7 @@ class SamplingConfig(BaseModel):
     generation_batch_size: int = Field(16, gt=0, description="Sequences decoded together by the local backend.")
 
 
-class EvalConfig(BaseModel):
+class AZREval(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     tasks: str = Field("heldout_tiny", description="Held-out task file (JSONL task records) or 'heldout_tiny' for the shipped set.")
@@ -39,6 +39,11 @@ class AZRConfig(BaseModel):
     """One self-play run. Fields are named as in the paper; defaults are the paper's 7B settings."""
 
     model_config = ConfigDict(extra="forbid")
+    # What `--resume --set` may change: the run's length, its cadence and its resources. Every other
+    # field decided what the checkpointed steps did, so it keeps its saved value.
+    CHANGEABLE_ON_RESUME: ClassVar[tuple[str, ...]] = (
+        "steps", "checkpoint_every", "eval.every", "threads", "device", "sandbox_workers", "sampling.generation_batch_size",
+    )
 
     model: str = Field("tiny-coder", description="Starting checkpoint: a shipped name, a local HF directory or a cached hub id.")
     device: str | None = Field(None, description="'cpu', 'cuda', 'cuda:1'...; None = CUDA when available.")
@@ -70,8 +75,8 @@ class AZRConfig(BaseModel):
     checkpoint_every: int = Field(10, gt=0, description="Checkpoint (model, optimiser, RNG, buffers) every N steps (paper: 10).")
     sandbox_workers: int | None = Field(None, gt=0, description="Sandbox worker slots; None = one per CPU core.")
     code_io: CodeIOConfig = Field(default_factory=CodeIOConfig, description="Proposal validation, verification and rewards.")
-    sampling: SamplingConfig = Field(default_factory=SamplingConfig)
-    eval: EvalConfig = Field(default_factory=EvalConfig)
+    sampling: AZRSampling = Field(default_factory=AZRSampling)
+    eval: AZREval = Field(default_factory=AZREval)
     rl: RLConfig = Field(
         default_factory=lambda: RLConfig(advantage_estimator="trr_pp", learning_rate=1e-6, entropy_coeff=0.001, weight_decay=0.01),
         description="Trainer settings; other estimators are ablations (paper: TRR++, AdamW lr 1e-6, wd 0.01, clip 0.2, entropy 0.001, grad clip 1.0).",

@@ -21,8 +21,8 @@ import torch
 
 from selfevolve.behaviors.conditions import prime_data
 from selfevolve.llm.loading import load_model
-from selfevolve.recipes.countdown_config import PrimingConfig
-from selfevolve.recipes.countdown_zero import problem_key
+from selfevolve.recipes.countdown.config import PrimingConfig
+from selfevolve.recipes.countdown.run import problem_key
 from selfevolve.tasks.countdown import CountdownProblem
 
 THINK = "<think>"

@@ -6,7 +6,7 @@ Defaults are the spec's 3B settings (docs/spec/countdown_and_behaviors.md §4 PP
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -46,7 +46,7 @@ class DataConfig(BaseModel):
         return self
 
 
-class SamplingConfig(BaseModel):
+class CountdownSampling(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     temperature: float = Field(1.0, gt=0, description="Rollout temperature (spec: 1.0).")
@@ -59,7 +59,7 @@ class SamplingConfig(BaseModel):
     )
 
 
-class EvalConfig(BaseModel):
+class CountdownEval(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     every: int = Field(10, ge=0, description="Evaluate every N steps (cognitive behaviours: 10; TinyZero: 100); 0 = start and end only.")
@@ -73,11 +73,16 @@ class CountdownConfig(BaseModel):
     """One R1-Zero-style RL run on Countdown. Defaults: the spec's 3B PPO-with-critic settings (docs/spec/countdown_and_behaviors.md §4)."""
 
     model_config = ConfigDict(extra="forbid")
+    # What `--resume --set` may change: the run's length, its cadence and its resources. Every other
+    # field decided what the checkpointed steps did, so it keeps its saved value.
+    CHANGEABLE_ON_RESUME: ClassVar[tuple[str, ...]] = (
+        "steps", "checkpoint_every", "eval.every", "threads", "device", "sampling.generation_batch_size",
+    )
 
     model: str = Field("tiny-countdown", description="Starting checkpoint: a shipped name, a local HF directory or a cached hub id.")
     device: str | None = Field(None, description="'cpu', 'cuda', 'cuda:1'...; None = CUDA when available.")
     seed: int = Field(0, description="Seeds prompt draws, sampling and the trainer; a step's draws depend only on (seed, step).")
-    torch_threads: int | None = Field(
+    threads: int | None = Field(
         None, gt=0, description="torch intra-op CPU threads (None = torch's default). On a shared CPU, 1 avoids "
         "oversubscription: on the 2-core dev box, 1 thread sampled ~40x and trained ~9x faster than 2.",
     )
@@ -92,8 +97,8 @@ class CountdownConfig(BaseModel):
     )
     checkpoint_every: int = Field(10, gt=0, description="Checkpoint every N steps (cognitive behaviours: 10; TinyZero: 100).")
     data: DataConfig = Field(default_factory=DataConfig)
-    sampling: SamplingConfig = Field(default_factory=SamplingConfig)
-    eval: EvalConfig = Field(default_factory=EvalConfig)
+    sampling: CountdownSampling = Field(default_factory=CountdownSampling)
+    eval: CountdownEval = Field(default_factory=CountdownEval)
     rl: RLConfig = Field(
         default_factory=_ppo_defaults,
         description="Trainer settings. PPO (docs/spec/countdown_and_behaviors.md §4): gae, kl_mode=reward k1 0.001, actor lr 1e-6, critic lr 1e-5, value clip 0.5, "
@@ -154,6 +159,12 @@ class StudyConfig(BaseModel):
     """The priming study: for each condition and seed, SFT priming (none: skipped), then RL."""
 
     model_config = ConfigDict(extra="forbid")
+    # What `--resume --set` may change: more conditions, seeds or controls (new runs with the same
+    # settings) and the resources of the runs still to come. Everything else would make runs that
+    # already finished incomparable with the rest.
+    CHANGEABLE_ON_RESUME: ClassVar[tuple[str, ...]] = (
+        "conditions", "seeds", "shuffled_control", "rl.threads", "rl.device", "rl.sampling.generation_batch_size",
+    )
 
     conditions: list[str] = Field(
         ["none", "all_strategies", "only_backtracking", "incorrect_only", "empty_cot"], min_length=1,

@@ -1,0 +1,1 @@
+"""Countdown R1-Zero: config, step, run; SFT priming and the priming study."""
