@@ -20,14 +20,26 @@ def shown(first: int, second: int) -> list[dict[str, int]]:
     return [dict.fromkeys(CRITERIA, first), dict.fromkeys(CRITERIA, second)]
 
 
-def test_a_judge_that_prefers_the_first_answer_gives_half_with_swap_and_its_bias_without():
-    biased = {f"q{i}": {"AB": shown(9, 3), "BA": shown(9, 3)} for i in range(4)}
-    swapped = summarize(biased, position_swap=True)
+def first_judge(prompt, params):
+    """Always scores the answer shown first 9 and the other 3."""
+    return json.dumps([{**dict.fromkeys(CRITERIA, s), "justification": "."} for s in (9, 3)])
+
+
+def test_a_judge_that_prefers_the_first_answer_gives_half_with_swap_and_its_bias_without(tmp_path):
+    records = [Record(id=f"q{i}", domain="ML", question_content=f"Explain idea {i}.") for i in range(4)]
+    models = {"A": Scripted([("Answer with reasoning:", "A's answer.")]), "B": Scripted([("Answer with reasoning:", "B's.")])}
+    results = {}
+    for swap in (True, False):
+        cfg = MeteorConfig.model_validate({"evaluate": {"position_swap": swap}})
+        judge = Scripted([("Evaluate each answer", first_judge)])
+        results[swap] = evaluate(records, ["A", "B"], lambda name: Role(name, models[name]), lambda: Role("judge", judge),
+                                 cfg, tmp_path / str(swap))
+        assert len(judge.prompts) == (8 if swap else 4)
+    swapped, plain = results[True], results[False]
     assert swapped["win_rate"] == dict.fromkeys(CRITERIA, 0.5) and swapped["position_consistency"] == 0.0
     assert swapped["score"] == {"A": 6.0, "B": 6.0} and swapped["n_questions"] == 4
-    plain = summarize(biased, position_swap=False)
     assert plain["win_rate"] == dict.fromkeys(CRITERIA, 1.0) and plain["position_consistency"] is None
-    assert plain["score"] == {"A": 9.0, "B": 3.0}
+    assert plain["score"] == {"A": 9.0, "B": 3.0} and "pass_rate" not in plain
 
 
 def test_wins_count_only_when_both_orders_agree():

@@ -60,6 +60,7 @@ def test_pairs_stay_together_at_batch_size_1_with_shuffling_and_training_stays_f
     cfg = SelfTrainConfig(batch_pairs=1, gradient_accumulation_steps=2, learning_rate=1e-3, margin=5.0)  # a loss above 0
     log = train_hinge(model, tokenizer.pad_token_id, pairs, cfg, seed=0)
     assert len(log) == 3 and log[0]["loss"] > 0 and all(math.isfinite(e["loss"]) and e["loss"] >= 0 for e in log)
+    assert [e["learning_rate"] for e in log] == pytest.approx([1e-3, 2e-3 / 3, 1e-3 / 3])  # linear decay to 0
     assert any(not torch.equal(b, p) for b, p in zip(before, model.parameters()))
     assert not model.training
 

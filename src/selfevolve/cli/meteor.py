@@ -21,7 +21,7 @@ PRESET = typer.Option("cpu", "--preset", help="Shipped preset: paper, code, cpu 
 CONFIG = typer.Option(None, "--config", "-c", help="YAML file layered over the preset.")
 SET = typer.Option([], "--set", "-s", help="Override a field, e.g. --set refine.feedback=tests --set self_train.loss=dpo.")
 DOMAIN = typer.Option(None, "--domain", help="The questions' domain (default: the file name, ML.json -> ML).")
-WEAK = typer.Option(None, "--weak", help="The weak model (trained): a local name or directory.")
+WEAK = typer.Option(None, "--weak", help="The weak model (trained, so local where a stage trains it): a name or directory.")
 STRONG = typer.Option(None, "--strong", help="The strong model: a local model or a base URL.")
 JUDGE = typer.Option(None, "--judge", help="The judge: a local model or a base URL.")
 WEAK_API = typer.Option(None, "--weak-api-model", help="Served model name when --weak is a URL.")
@@ -91,7 +91,8 @@ def distill_cmd(questions: list[str] = QUESTIONS, out: Path = OUT, weak: Optiona
 
 @app.command("refine")
 def refine_cmd(questions: list[str] = QUESTIONS, out: Path = OUT, weak: Optional[str] = WEAK, strong: Optional[str] = STRONG,
-               strong_api_model: Optional[str] = STRONG_API, api_key_env: Optional[str] = KEY_ENV,
+               weak_api_model: Optional[str] = WEAK_API, strong_api_model: Optional[str] = STRONG_API,
+               api_key_env: Optional[str] = KEY_ENV,
                device: Optional[str] = DEVICE, domain: Optional[str] = DOMAIN, preset: str = PRESET,
                config: Optional[Path] = CONFIG, set_: list[str] = SET) -> None:
     """Stage 2: the weak model answers, feedback judges, wrong answers are retried; fine-tuned every N kept samples.
@@ -109,7 +110,8 @@ def refine_cmd(questions: list[str] = QUESTIONS, out: Path = OUT, weak: Optional
 
     def work():
         cfg, records, roles = _setup(preset, config, set_, questions, domain, weak=weak, strong=strong,
-                                     strong_api_model=strong_api_model, api_key_env=api_key_env, device=device)
+                                     weak_api_model=weak_api_model, strong_api_model=strong_api_model,
+                                     api_key_env=api_key_env, device=device)
         start_dir(out, cfg)
         return refine(records[: cfg.max_questions], roles, cfg, out)
 
@@ -162,7 +164,7 @@ def evaluate_cmd(models: tuple[str, str] = typer.Option(..., "--models", help="T
         cfg, records, roles = _setup(preset, config, set_, questions, domain, judge=judge, judge_api_model=judge_api_model,
                                      api_key_env=api_key_env, device=device)
         start_dir(out, cfg)
-        return evaluate(records[: cfg.max_questions], list(models), roles.weak, roles.judge, cfg, out)
+        return evaluate(records, list(models), roles.weak, roles.judge, cfg, out)
 
     _show(_guarded(work))
 

@@ -82,27 +82,32 @@ def hinge_loss(nll: torch.Tensor, margin: float) -> torch.Tensor:
 
 
 def train_hinge(policy, pad_id: int, pairs: list[PairExample], cfg: SelfTrainConfig, seed: int) -> list[dict]:
-    """Train `policy` in place with the hinge loss (AdamW, shuffled pairs, gradient accumulation); returns the
-    log, one entry per optimizer step."""
+    """Train `policy` in place with the hinge loss (AdamW with a linear decay to 0, shuffled pairs, gradient
+    accumulation); returns the log, one entry per optimizer step."""
     loader = DataLoader(pairs, batch_size=cfg.batch_pairs, shuffle=True, generator=torch.Generator().manual_seed(seed),
                         collate_fn=partial(collate_pairs, pad_id=pad_id))
     optimizer = torch.optim.AdamW(policy.parameters(), lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
+    batches, accumulate = len(loader), cfg.gradient_accumulation_steps
+    steps = cfg.epochs * -(-batches // accumulate)
+    schedule = torch.optim.lr_scheduler.LinearLR(optimizer, 1.0, 0.0, total_iters=steps)  # the Trainer's default decay
     device = policy.device
     autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.type == "cuda")
     policy.train()
     log, window = [], []
-    batches = len(loader)
     for epoch in range(cfg.epochs):
         for i, batch in enumerate(loader, 1):
+            window_size = min(accumulate, batches - (i - 1) // accumulate * accumulate)  # the epoch's last may be short
             with autocast:
                 loss = hinge_loss(sequence_nll(policy, {k: v.to(device) for k, v in batch.items()}), cfg.margin)
-            (loss / cfg.gradient_accumulation_steps).backward()
+            (loss / window_size).backward()
             window.append(loss.item())
-            if len(window) == cfg.gradient_accumulation_steps or i == batches:
+            if len(window) == window_size:
                 norm = torch.nn.utils.clip_grad_norm_(policy.parameters(), cfg.max_grad_norm)
                 optimizer.step()
                 optimizer.zero_grad(set_to_none=True)
-                log.append({"epoch": epoch + i / batches, "loss": sum(window) / len(window), "grad_norm": float(norm)})
+                log.append({"epoch": epoch + i / batches, "loss": sum(window) / len(window), "grad_norm": float(norm),
+                            "learning_rate": schedule.get_last_lr()[0]})
+                schedule.step()
                 window = []
     policy.eval()
     return log

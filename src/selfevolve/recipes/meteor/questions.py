@@ -48,12 +48,13 @@ def _load_one(source: str | Path, domain: str | None) -> list[Record]:
     if not path.is_file():
         raise RecordError(f"question file {path} does not exist; pass a METEOR .json file, a .jsonl of records, "
                           f"or a shipped set: {', '.join(SHIPPED)}")
-    if path.suffix == ".json":
-        return _meteor_json(path, domain or path.stem)
-    if path.suffix == ".jsonl":
-        return _jsonl(path, domain or path.stem)
-    raise RecordError(f"{path}: unknown question format; use METEOR's .json (a list of {{title, question_content}}) "
-                      f"or .jsonl records")
+    if path.suffix not in (".json", ".jsonl"):
+        raise RecordError(f"{path}: unknown question format; use METEOR's .json (a list of {{title, question_content}}) "
+                          f"or .jsonl records")
+    records = (_meteor_json if path.suffix == ".json" else _jsonl)(path, domain or path.stem)
+    if not records:
+        raise RecordError(f"{path} holds no questions")
+    return records
 
 
 def _meteor_json(path: Path, domain: str) -> list[Record]:

@@ -61,7 +61,11 @@ def run_meteor(records: list[Record], roles: Roles, cfg: MeteorConfig, out: Path
     summary["self_train"] = self_train(refined, roles, cfg, out / "self_train", start=summary["refine"]["model"])
     final = summary["self_train"]["model"]
     summary["final_model"] = final
-    if heldout and final != roles.weak_model:
+    if not heldout:
+        summary["evaluate"] = {"skipped": "evaluate.holdout is 0"}
+    elif final == roles.weak_model:
+        summary["evaluate"] = {"skipped": "no stage trained the weak model, so there is nothing to compare"}
+    else:
         summary["evaluate"] = evaluate(heldout, [final, roles.weak_model], roles.weak, roles.judge, cfg, out / "evaluate")
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     return summary
