@@ -31,9 +31,9 @@ class Decoding(BaseModel):
                               top_k=self.top_k, seed=seed)
 
 
-def _decoding(max_new_tokens: int, temperature: float, top_p: float = 1.0, top_k: int = 0):
+def _decoding(description: str, max_new_tokens: int, temperature: float, top_p: float = 1.0, top_k: int = 0):
     return Field(default_factory=lambda: Decoding(max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p,
-                                                  top_k=top_k))
+                                                  top_k=top_k), description=description)
 
 
 class RolesConfig(BaseModel):
@@ -106,8 +106,9 @@ class DistillConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     batch_size: int = Field(4, gt=0, description="Questions handled together (reference: 4).")
-    guideline: Decoding = _decoding(512, 1.0, top_p=0.95, top_k=50)
-    answer: Decoding = _decoding(1024, 0.7)
+    guideline: Decoding = _decoding("The weak model's guideline (reference: sampling, top-p 0.95, top-k 50, 512 tokens).",
+                                    512, 1.0, top_p=0.95, top_k=50)
+    answer: Decoding = _decoding("The strong model's answer (reference: T 0.7, 1,024 tokens).", 1024, 0.7)
     train: bool = Field(True, description="Fine-tune the weak model on (question, answer); false = write the data only.")
     sft: SFTConfig = Field(default_factory=SFTConfig)
 
@@ -118,8 +119,8 @@ class RefineConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     batch_size: int = Field(4, gt=0, description="Questions handled together (the reference: one at a time).")
-    answer: Decoding = _decoding(1024, 0.7, top_p=0.9)
-    judge: Decoding = _decoding(512, 0.0)
+    answer: Decoding = _decoding("The model's answers (reference: T 0.7, top-p 0.9, 1,024 tokens).", 1024, 0.7, top_p=0.9)
+    judge: Decoding = _decoding("The strong model's verdicts (reference: T 0, 512 tokens).", 512, 0.0)
     max_iterations: int = Field(3, gt=0, description="Answers per question at most (paper and reference: 3).")
     feedback: Literal["judge", "tests", "both"] = Field(
         "judge", description="'judge': the strong model's verdict and advice (paper); 'tests': the answer's last fenced "
@@ -169,8 +170,8 @@ class EvalConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    answer: Decoding = _decoding(1024, 0.7, top_p=0.9)
-    judge: Decoding = _decoding(1500, 0.0)
+    answer: Decoding = _decoding("The compared models' answers (reference: T 0.7, top-p 0.9, 1,024 tokens).", 1024, 0.7, top_p=0.9)
+    judge: Decoding = _decoding("The judge's scores (reference: T 0, 1,500 tokens).", 1500, 0.0)
     batch_size: int = Field(4, gt=0, description="Questions answered or judged together.")
     position_swap: bool = Field(True, description="Judge every pair in both orders; a criterion is won only when both "
                                 "orders agree, anything else is a tie (0.5).")
