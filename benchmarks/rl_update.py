@@ -30,7 +30,7 @@ import torch  # noqa: E402
 
 from selfevolve.llm.loading import load_model  # noqa: E402
 from selfevolve.rl import RLConfig, Trainer, assemble_batch  # noqa: E402
-from selfevolve.rl.rollout import RolloutBatch  # noqa: E402
+from selfevolve.rl.batch import RolloutBatch  # noqa: E402
 from selfevolve.store.db import RunStore  # noqa: E402
 
 

@@ -18,11 +18,25 @@ import pytest
 import torch
 
 from selfevolve.llm.types import Completion
-from selfevolve.recipes.azr import PhaseTimer, Players, Sequence_, apply_control, commit_step, self_play_step, update_batch
+from selfevolve.recipes.azr.step import (
+    PhaseTimer,
+    Players,
+    ProposerSlot,
+    Role,
+    SolverAttempt,
+    TrainedSequence,
+    apply_control,
+    commit_step,
+    learnability_reward,
+    self_play_step,
+    update_batch,
+)
 from selfevolve.recipes.azr_config import AZRConfig
 from selfevolve.sandbox import Sandbox
 from selfevolve.store.db import RunStore
 from selfevolve.tasks.code_io import (
+    AnswerReason,
+    AnswerVerdict,
     CodeIOConfig,
     CodeTask,
     TaskBuffer,
@@ -58,6 +72,7 @@ class ScriptedPolicy:
 
     def __init__(self, tokenizer):
         self.tokenizer = tokenizer
+        self.context_length = 10**6  # no window of its own: only max_prompt_tokens limits prompts
         self.counter = 0
         self.filler_lines = 0  # padding lines in proposed programs (to make their solver prompts long)
         self.solves_even = False  # answer `x + k` deduction right the first time it is asked, for even k
@@ -182,13 +197,26 @@ def test_learnability_samples_can_be_trained_as_extra_solver_sequences(nano_dir,
     assert {s.reward for s in fresh if s.task_type is TaskType.INDUCTION} == {-1.0}
 
 
+def test_learnability_reward_leaves_out_samples_the_executor_could_not_judge():
+    task = SEEDS[0]
+    slot = ProposerSlot(task.type, "prompt", None, Completion(render_proposer_completion(task)), task=task)
+    verdicts = [AnswerVerdict(True, AnswerReason.CORRECT, 1.0), AnswerVerdict(False, AnswerReason.SANDBOX_ERROR),
+                AnswerVerdict(False, AnswerReason.WRONG, 0.0)]
+    slot.learnability = [SolverAttempt(task, "p", Completion("c"), v) for v in verdicts]
+    cfg = _config()
+    assert learnability_reward(cfg, slot) == 0.5  # 1 of the 2 judged samples solved it
+    slot.learnability = slot.learnability[1:2]  # nothing judged: the task counts as extreme
+    assert learnability_reward(cfg, slot) == cfg.code_io.proposer_extreme_reward
+    assert learnability_reward(cfg, ProposerSlot(task.type, "prompt", None, Completion("unformatted"))) == -1.0
+
+
 def _seq(role, t, reward):
-    return Sequence_("p", Completion("c"), reward, t, role)
+    return TrainedSequence("p", Completion("c"), reward, t, role)
 
 
 def test_controls_replace_learnability_or_shuffle_solver_rewards():
-    seqs = [_seq("propose", TaskType.DEDUCTION, 0.75), _seq("propose", TaskType.DEDUCTION, -1.0)]
-    seqs += [_seq("solve", TaskType.DEDUCTION, r) for r in (1.0, -0.5, -1.0, 1.0)]
+    seqs = [_seq(Role.PROPOSE, TaskType.DEDUCTION, 0.75), _seq(Role.PROPOSE, TaskType.DEDUCTION, -1.0)]
+    seqs += [_seq(Role.SOLVE, TaskType.DEDUCTION, r) for r in (1.0, -0.5, -1.0, 1.0)]
     const = apply_control(_config(control="constant_proposer_reward"), seqs, random.Random(0))
     assert [s.reward for s in const[:2]] == [0.5, -1.0]  # invalid proposals keep their penalty
     assert [s.reward for s in const[2:]] == [1.0, -0.5, -1.0, 1.0]

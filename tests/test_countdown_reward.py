@@ -1,4 +1,4 @@
-"""Reward: hardened defaults, the spec's adversarial inputs, and the reference loopholes in compat mode."""
+"""Reward: hardened defaults, the adversarial inputs of docs/spec/countdown_and_behaviors.md §2, and the reference loopholes in compat mode."""
 
 import pytest
 

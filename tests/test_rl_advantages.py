@@ -89,7 +89,10 @@ def test_last_token_scores_with_empty_row():
 def test_kl_in_reward_k1_per_token():
     old = torch.tensor([[-1.0, -2.0]])
     ref = torch.tensor([[-1.5, -1.0]])
-    close(A.kl_in_reward(torch.tensor([2.0]), old, ref, torch.ones(1, 2), beta=0.1), [[-0.05, 2.1]])
+    mask = torch.ones(1, 2)
+    close(A.kl_in_reward(A.last_token_scores(torch.tensor([2.0]), mask), old, ref, mask, beta=0.1), [[-0.05, 2.1]])
+    step_rewards = torch.tensor([[0.5, 1.0]])  # per-token rewards keep theirs, minus the penalty
+    close(A.kl_in_reward(step_rewards, old, ref, mask, beta=0.1), [[0.45, 1.1]])
 
 
 def test_gae_gamma_lambda_one_is_return_minus_value_and_masks_padding():

@@ -91,3 +91,5 @@ def test_unknown_aggregation_mode_is_a_clear_error():
 def test_masked_mean():
     close(L.masked_mean(PER_TOKEN, MASK), 2.0)
     close(L.masked_mean(PER_TOKEN, torch.zeros_like(MASK)), 0.0)
+    close(L.masked_mean(PER_TOKEN, MASK, dim=1), [1.5, 3.0])  # one mean per sequence
+    close(L.masked_mean(PER_TOKEN, torch.stack([MASK[0], torch.zeros(3)]), dim=1), [1.5, 0.0])

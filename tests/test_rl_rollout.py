@@ -9,7 +9,7 @@ import torch
 
 from selfevolve.llm.types import Completion, SamplingParams
 from selfevolve.rl import assemble_batch, rollout, score, toy
-from selfevolve.rl.rollout import score_many
+from selfevolve.rl.reward_calls import score_many
 
 
 def test_assemble_batch_left_pads_prompts_right_pads_completions():

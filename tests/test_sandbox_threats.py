@@ -1,4 +1,4 @@
-"""One adversarial job per threat class of sandbox_threats.md §2, plus determinism and recovery.
+"""One adversarial job per threat class of docs/spec/sandbox_threats.md §2, plus determinism and recovery.
 
 The `raw` sandbox has no static banned lists, so every attack reaches the runtime layers; each test
 checks the status, that the host is unchanged (canary file, no job processes left) and that the

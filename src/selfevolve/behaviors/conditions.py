@@ -1,4 +1,4 @@
-"""The priming conditions of the study (spec section 7) and the records `prime-data` writes."""
+"""The priming conditions of the study (docs/spec/countdown_and_behaviors.md §7) and the records `prime-data` writes."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Behaviour filtering of a math corpus (spec section 9) with an LLM judge.
+"""Behaviour filtering of a math corpus (docs/spec/countdown_and_behaviors.md §9) with an LLM judge.
 
 For each document: cut it to a token budget at a newline; ask one labelling prompt per behaviour
 (Thoughts / yes-no / `<count>`); screen it for a problem and its solution; keep documents with both and

@@ -134,7 +134,7 @@ class TransformersGenerator:
         padded = any(len(p) < width for p in distinct)
         out = self.model(input_ids=input_ids, attention_mask=mask if padded else None, position_ids=positions,
                          use_cache=True, **self._last_logits_only)
-        cache, logits = out.past_key_values, out.logits[:, -1]  # logits [U, V]
+        cache, logits = out.cache, out.logits[:, -1]  # logits [U, V]
         if len(distinct) < n:
             cache.batch_select_indices(copy_of)
             logits, mask, positions = logits[copy_of], mask[copy_of], positions[copy_of]  # [N, ...]
@@ -173,7 +173,7 @@ class TransformersGenerator:
             mask = torch.cat([mask, mask.new_ones((len(live), 1))], dim=-1)  # [A, W + step + 1]
             positions = positions[:, -1:] + 1  # [A, 1]
             out = self.model(input_ids=tokens[:, None], attention_mask=mask if padded else None, position_ids=positions,
-                             past_key_values=cache, use_cache=True)
+                             cache=cache, use_cache=True)
             logits = out.logits[:, -1]  # [A, V]
         for r, row_ids, row_logps, k, s in zip(rows, ids.tolist(), logps.tolist(), length.tolist(), stopped.tolist()):
             r.ids, r.logprobs, r.finish_reason = row_ids[:k], row_logps[:k], "stop" if s else "length"

@@ -1,4 +1,4 @@
-"""Configuration of Absolute Zero self-play (spec `azr.md`). Presets: `configs/azr_<name>.yaml`."""
+"""Configuration of Absolute Zero self-play (docs/spec/azr.md). Presets: `configs/azr_<name>.yaml`."""
 
 from __future__ import annotations
 

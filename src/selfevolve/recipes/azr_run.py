@@ -24,7 +24,7 @@ from rich.table import Table
 
 from selfevolve.eval.code_io import HELDOUT_TINY, load_tasks, sample_answers, score_answers, summarize, text_sampler
 from selfevolve.llm.transformers_backend import TransformersGenerator
-from selfevolve.recipes.azr import PhaseTimer, Players, commit_step, self_play_step, update_batch
+from selfevolve.recipes.azr.step import PhaseTimer, Players, commit_step, self_play_step, update_batch
 from selfevolve.recipes.azr_config import AZRConfig
 from selfevolve.recipes.models import load_policy
 from selfevolve.recipes.rundir import load_latest, prepare, save_checkpoint, truncate_jsonl

@@ -1,7 +1,7 @@
-"""Configuration of Countdown R1-Zero RL, SFT priming and the priming study (spec `countdown_and_behaviors.md`).
+"""Configuration of Countdown R1-Zero RL, SFT priming and the priming study (docs/spec/countdown_and_behaviors.md).
 
 Presets: `configs/countdown_<name>.yaml` (one RL run) and `configs/countdown-study_<name>.yaml` (the study).
-Defaults are the spec's 3B settings (§4 PPO with a critic, §8 SFT priming); the tiny presets shrink them.
+Defaults are the spec's 3B settings (docs/spec/countdown_and_behaviors.md §4 PPO with a critic, §8 SFT priming); the tiny presets shrink them.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from selfevolve.tasks.countdown import PRESETS, TEMPLATES
 
 
 def _ppo_defaults() -> RLConfig:
-    """TinyZero / cognitive-behaviours PPO (spec §4): GAE γ = λ = 1, KL k1 in the reward (0.001), critic."""
+    """TinyZero / cognitive-behaviours PPO (docs/spec/countdown_and_behaviors.md §4): GAE γ = λ = 1, KL k1 in the reward (0.001), critic."""
     return RLConfig(
         advantage_estimator="gae", gamma=1.0, lam=1.0, kl_coef=0.001, kl_mode="reward", kl_estimator="k1",
         learning_rate=1e-6, critic_learning_rate=1e-5, value_clip=0.5, entropy_coeff=0.001, clip_ratio_low=0.2,
@@ -70,7 +70,7 @@ class EvalConfig(BaseModel):
 
 
 class CountdownConfig(BaseModel):
-    """One R1-Zero-style RL run on Countdown. Defaults: the spec's 3B PPO-with-critic settings (§4)."""
+    """One R1-Zero-style RL run on Countdown. Defaults: the spec's 3B PPO-with-critic settings (docs/spec/countdown_and_behaviors.md §4)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -85,7 +85,7 @@ class CountdownConfig(BaseModel):
     prompts_per_step: int = Field(256, gt=0, description="Prompts per step (spec: 256).")
     samples_per_prompt: int = Field(4, gt=0, description="n samples per prompt (cognitive behaviours: 4; TinyZero: 1; GRPO: 5).")
     template: str = Field("base", description=f"Prompt template: one of {sorted(TEMPLATES)} (spec: base for all RL runs).")
-    reward_mode: Literal["hardened", "tinyzero_compat"] = Field("hardened", description="Evaluator (spec §2; hardened closes the loopholes).")
+    reward_mode: Literal["hardened", "tinyzero_compat"] = Field("hardened", description="Evaluator (docs/spec/countdown_and_behaviors.md §2; hardened closes the loopholes).")
     format_score: float = Field(0.1, ge=0, le=1, description="Reward of a found but wrong answer in training (spec: 0.1; evals use 0).")
     control: Literal["none", "shuffled_rewards"] = Field(
         "none", description="Equal-compute control: shuffle the rewards across the step's rollouts before the update.",
@@ -96,7 +96,7 @@ class CountdownConfig(BaseModel):
     eval: EvalConfig = Field(default_factory=EvalConfig)
     rl: RLConfig = Field(
         default_factory=_ppo_defaults,
-        description="Trainer settings. PPO (spec §4): gae, kl_mode=reward k1 0.001, actor lr 1e-6, critic lr 1e-5, value clip 0.5, "
+        description="Trainer settings. PPO (docs/spec/countdown_and_behaviors.md §4): gae, kl_mode=reward k1 0.001, actor lr 1e-6, critic lr 1e-5, value clip 0.5, "
         "entropy 0.001, mini-batch 512 sequences. GRPO variant: grpo, kl_mode=loss k3 (low_var_kl) 0.001, n = 5.",
     )
 
@@ -115,7 +115,7 @@ STUDY_CONDITIONS = ("none", *CONDITIONS)  # "none" = RL from the base model with
 
 
 class PrimingConfig(BaseModel):
-    """SFT on a priming set (spec §8): prompt = priming query, response = completion + EOS, loss on the response."""
+    """SFT on a priming set (docs/spec/countdown_and_behaviors.md §8): prompt = priming query, response = completion + EOS, loss on the response."""
 
     model_config = ConfigDict(extra="forbid")
 

@@ -1,4 +1,4 @@
-"""Countdown R1-Zero: RL from a base model on Countdown (spec §4), GRPO or PPO with a critic.
+"""Countdown R1-Zero: RL from a base model on Countdown (docs/spec/countdown_and_behaviors.md §4), GRPO or PPO with a critic.
 
 `rl_step` is the whole iteration, top to bottom:
 

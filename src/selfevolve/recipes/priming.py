@@ -1,4 +1,4 @@
-"""SFT priming (spec §8): fine-tune a base model on synthetic behaviour traces, then RL from it.
+"""SFT priming (docs/spec/countdown_and_behaviors.md §8): fine-tune a base model on synthetic behaviour traces, then RL from it.
 
 Each `prime_data` record becomes a prompt-completion pair for TRL's `SFTTrainer`: prompt = the
 priming query + "\\n<think>", completion = the rest of the trace, to which TRL appends EOS; the loss

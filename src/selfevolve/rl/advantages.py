@@ -102,7 +102,7 @@ def trr_pp(
     stats: str = "token",
     eps: float = 1e-8,
 ) -> torch.Tensor:
-    """TRR++ (Absolute Zero §8): REINFORCE++ whitened separately for each key, e.g. (task type, role).
+    """TRR++ (docs/spec/azr.md §8): REINFORCE++ whitened separately for each key, e.g. (task type, role).
 
     A = (r - mu_key) / sqrt(var_key + eps). With `stats="token"` every real token carries its
     sequence's reward (statistics weighted by response length, as the AZR reference); with
@@ -125,17 +125,18 @@ def trr_pp(
 
 
 def kl_in_reward(
-    scores: torch.Tensor,
+    token_rewards: torch.Tensor,
     old_logprobs: torch.Tensor,
     ref_logprobs: torch.Tensor,
     mask: torch.Tensor,
     beta: float,
 ) -> torch.Tensor:
-    """Per-token reward r_t = score * [t = last] - beta * (log pi_old - log pi_ref)_t (k1 estimator).
+    """Per-token reward with the KL penalty folded in: r_t - beta * (log pi_old - log pi_ref)_t (k1).
 
-    scores [N]; old_logprobs, ref_logprobs, mask [N, T] -> [N, T].
+    token_rewards, old_logprobs, ref_logprobs, mask [N, T] -> [N, T]; e.g. token_rewards =
+    `last_token_scores(scores, mask)`.
     """
-    return last_token_scores(scores, mask) - beta * (old_logprobs - ref_logprobs) * mask
+    return token_rewards - beta * (old_logprobs - ref_logprobs) * mask
 
 
 def gae(

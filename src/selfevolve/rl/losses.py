@@ -97,11 +97,14 @@ def aggregate(per_token: torch.Tensor, mask: torch.Tensor, mode: str, denominato
     elif mode not in LOSS_AGG_MODES:
         raise ValueError(f"loss_agg_mode {mode!r} is invalid; use one of {LOSS_AGG_MODES}")
     if mode == "seq-mean-token-mean":
-        per_seq = (per_token * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1)  # [N]
+        per_seq = masked_mean(per_token, mask, dim=1)  # [N]
         return per_seq.sum() / max(denominator, 1.0)
     return (per_token * mask).sum() / max(denominator, 1.0)
 
 
-def masked_mean(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Mean of `values` over real tokens (0 if there are none)."""
-    return (values * mask).sum() / mask.sum().clamp(min=1)
+def masked_mean(values: torch.Tensor, mask: torch.Tensor, dim: int | None = None) -> torch.Tensor:
+    """Mean of `values` over real tokens (0 where there are none): of the whole tensor, or along `dim`
+    (dim=1: one mean per sequence [N])."""
+    if dim is None:
+        return (values * mask).sum() / mask.sum().clamp(min=1)
+    return (values * mask).sum(dim=dim) / mask.sum(dim=dim).clamp(min=1)

@@ -1,8 +1,8 @@
 """The policy-gradient trainer: one `step(batch)` = advantages, then clipped-surrogate updates.
 
 `Trainer.step` reads top to bottom: log-probs of the old policy and the reference, advantages from
-the configured estimator, then `ppo_epochs` passes of mini-batch updates (each micro-batched with
-gradient accumulation), then metrics. Estimators and losses are the pure functions of
+the configured estimator (together a `StepTensors`), then `ppo_epochs` passes of mini-batch updates
+(each micro-batched with gradient accumulation), then metrics. Estimators and losses are the pure functions of
 `advantages.py` and `losses.py`; this file only wires them to a model and an optimiser.
 
 Shapes: B rows in the batch, P prompt width, T completion width, V vocabulary, H hidden size.
@@ -26,9 +26,9 @@ from torch.nn.parallel import DistributedDataParallel
 from selfevolve.llm.logprobs import takes_logits_to_keep, token_logprobs
 from selfevolve.rl import advantages as A
 from selfevolve.rl import losses as L
+from selfevolve.rl.batch import RolloutBatch
 from selfevolve.rl.config import RLConfig
 from selfevolve.rl.distributed import gather_rows, rank, sum_across_ranks, world_size
-from selfevolve.rl.rollout import RolloutBatch
 from selfevolve.store.metrics import MetricsLogger
 
 
@@ -68,6 +68,26 @@ class _Capture:
     def __call__(self, **inputs):
         self.output = self.model(**inputs)
         return self.output
+
+
+@dataclass
+class StepTensors:
+    """Per-token tensors of one RL step, computed once without gradients before its updates.
+
+    All [B, T] over the whole batch (rows as in the batch, completion columns), 0 on padding.
+    """
+
+    old_logp: torch.Tensor  # log pi_old(token): the denominator of the importance ratio
+    advantages: torch.Tensor  # from the configured estimator
+    ref_logp: torch.Tensor | None = None  # log pi_ref(token); None without a KL term
+    old_values: torch.Tensor | None = None  # V_old(s_t) before token t; PPO (GAE) only
+    returns: torch.Tensor | None = None  # value targets A + V_old; PPO (GAE) only
+
+    def rows(self, index: torch.Tensor, width: int) -> StepTensors:
+        """Rows `index` ([m] long), first `width` columns: [m, width] each."""
+        pick = lambda x: None if x is None else x[index, :width]  # noqa: E731
+        return StepTensors(pick(self.old_logp), pick(self.advantages), pick(self.ref_logp),
+                           pick(self.old_values), pick(self.returns))
 
 
 def lr_factor(update: int, config: RLConfig) -> float:
@@ -132,26 +152,34 @@ class Trainer:
         batch = batch.to(self.device)
 
         with torch.no_grad():
-            old_logp, old_values = batch.old_logprobs, None  # [B, T], [B, T]
-            if old_logp is None or cfg.needs_value_head:
-                policy_logp, old_values = self._score_rows(self.actor, batch)
-                old_logp = policy_logp if old_logp is None else old_logp
-            ref_logp = self._reference_logprobs(batch) if cfg.needs_reference else None  # [B, T]
-            adv, returns = self._advantages(batch, old_logp, ref_logp, old_values)  # [B, T] each
+            tensors = self._step_tensors(batch)
 
         sums: dict[str, torch.Tensor] = {}
         grad_norms = []
         for _ in range(cfg.ppo_epochs):
             for rows in self._mini_batches(b):
-                grad_norms.append(self._update(batch, rows, old_logp, ref_logp, adv, old_values, returns, sums))
+                grad_norms.append(self._update(batch, tensors, rows, sums))
 
         self.step_count += 1
-        metrics = self._metrics(batch, adv, sums, grad_norms, time.perf_counter() - started)
+        metrics = self._metrics(batch, tensors.advantages, sums, grad_norms, time.perf_counter() - started)
         if self.logger is not None:
             self.logger.log(self.step_count, metrics)
         return metrics
 
-    def _advantages(self, batch, old_logp, ref_logp, old_values):
+    def _step_tensors(self, batch: RolloutBatch) -> StepTensors:
+        """Old-policy log-probs (the sampler's, or recomputed), reference log-probs and old values
+        where needed, then advantages (and GAE's value targets)."""
+        cfg = self.config
+        old_logp, old_values = batch.old_logprobs, None  # [B, T], [B, T]
+        if old_logp is None or cfg.needs_value_head:
+            policy_logp, old_values = self._score_rows(self.actor, batch)
+            old_logp = policy_logp if old_logp is None else old_logp
+        ref_logp = self._reference_logprobs(batch) if cfg.needs_reference else None  # [B, T]
+        advantages, returns = self._advantages(batch, old_logp, ref_logp, old_values)  # [B, T] each
+        return StepTensors(old_logp, advantages, ref_logp, old_values, returns)
+
+    def _advantages(self, batch: RolloutBatch, old_logp: torch.Tensor, ref_logp: torch.Tensor | None,
+                    old_values: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Advantages [B, T] (0 on padding) and, for GAE, value targets [B, T]."""
         cfg, mask = self.config, batch.completion_mask
         scores = batch.scores if batch.scores is not None else (batch.token_rewards * mask).sum(dim=1)  # [B]
@@ -164,17 +192,16 @@ class Trainer:
             return A.per_token(A.trr_pp(scores, batch.keys, mask, cfg.adv_stats, cfg.whiten_eps), mask), None
         rewards = batch.token_rewards if batch.token_rewards is not None else A.last_token_scores(scores, mask)
         if cfg.kl_mode == "reward" and ref_logp is not None:
-            rewards = rewards - cfg.kl_coef * (old_logp - ref_logp) * mask
+            rewards = A.kl_in_reward(rewards, old_logp, ref_logp, mask, cfg.kl_coef)
         if est == "reinforce_pp":
             return A.reinforce_pp(rewards, mask, cfg.gamma, cfg.whiten_eps), None
         return A.gae(rewards, old_values, mask, cfg.gamma, cfg.lam)
 
-    def _update(self, batch, rows, old_logp, ref_logp, adv, old_values, returns, sums) -> float:
+    def _update(self, batch: RolloutBatch, tensors: StepTensors, rows: torch.Tensor, sums: dict) -> float:
         """One optimiser update on the mini-batch `rows` ([M] global row indices); returns the grad norm.
 
-        old_logp, ref_logp, adv, old_values, returns: [B, T] over the whole batch (or None). Each
-        micro-batch's loss is divided by the whole mini-batch's denominator and multiplied by the world
-        size, so the gradients summed over micro-batches and averaged by DDP over ranks equal the
+        Each micro-batch's loss is divided by the whole mini-batch's denominator and multiplied by the
+        world size, so the gradients summed over micro-batches and averaged by DDP over ranks equal the
         single-process gradient of the mini-batch loss.
         """
         cfg = self.config
@@ -184,7 +211,7 @@ class Trainer:
         for i, idx in enumerate(micro):
             sync = i == len(micro) - 1 or not isinstance(self.model, DistributedDataParallel)
             with contextlib.nullcontext() if sync else self.model.no_sync():
-                self._micro_batch_loss(batch, idx, old_logp, ref_logp, adv, old_values, returns, denominators, sums).backward()
+                self._micro_batch_loss(batch, tensors, idx, denominators, sums).backward()
         params = [p for group in self.optimizer.param_groups for p in group["params"]]
         grad_norm = torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm or float("inf"))
         self.optimizer.step()
@@ -192,7 +219,8 @@ class Trainer:
         self.optimizer.zero_grad(set_to_none=True)
         return float(grad_norm)
 
-    def _micro_batch_loss(self, batch, idx, old_logp, ref_logp, adv, old_values, returns, denominators, sums) -> torch.Tensor:
+    def _micro_batch_loss(self, batch: RolloutBatch, tensors: StepTensors, idx: torch.Tensor,
+                          denominators: tuple[float, float], sums: dict) -> torch.Tensor:
         """Scaled loss of rows `idx` ([m]): clipped surrogate, - entropy bonus, + KL, + value loss.
 
         Adds the per-token statistics (policy loss, clip fraction, entropy, KL, value loss) to `sums`.
@@ -200,27 +228,27 @@ class Trainer:
         cfg = self.config
         sub = batch.rows(idx).trimmed()
         mask, t = sub.completion_mask, sub.completion_mask.shape[1]  # mask [m, t]: t <= T, the rows' own width
-        old_logp, adv = old_logp[idx, :t], adv[idx, :t]
+        own = tensors.rows(idx, t)  # [m, t] each
         capture = _Capture(self.model)
         with self._autocast():
             logp = self._completion_logprobs(capture, sub)  # [m, t]
-        pg, clipped = L.clipped_surrogate(logp, old_logp, adv, cfg.clip_ratio_low, cfg.clip_ratio_high,
-                                          cfg.dual_clip)  # [m, t] each
+        pg, clipped = L.clipped_surrogate(logp, own.old_logp, own.advantages, cfg.clip_ratio_low,
+                                          cfg.clip_ratio_high, cfg.dual_clip)  # [m, t] each
         logits = capture.output.logits[:, -(t + 1) : -1] / cfg.temperature  # [m, t, V]
         entropy = L.entropy_from_logits(logits if cfg.entropy_coeff > 0 else logits.detach())  # [m, t]
         per_token = pg - cfg.entropy_coeff * entropy
         _accumulate(sums, "loss/policy", pg, mask)
         _accumulate(sums, "clip_frac", clipped.float(), mask)
         _accumulate(sums, "entropy", entropy, mask)
-        if ref_logp is not None:
-            kl = L.kl_penalty(logp, ref_logp[idx, :t], cfg.kl_estimator)  # [m, t]
+        if own.ref_logp is not None:
+            kl = L.kl_penalty(logp, own.ref_logp, cfg.kl_estimator)  # [m, t]
             _accumulate(sums, "kl", kl, mask)
             if cfg.kl_mode == "loss":
                 per_token = per_token + cfg.kl_coef * kl
         loss = L.aggregate(per_token, mask, cfg.loss_agg_mode, denominators[0])
-        if old_values is not None:
+        if own.old_values is not None:
             values = capture.output.values[:, sub.prompt_width - 1 : -1]  # [m, t]: V(s_t) before token t
-            vloss = L.value_loss(values, old_values[idx, :t], returns[idx, :t], cfg.value_clip)  # [m, t]
+            vloss = L.value_loss(values, own.old_values, own.returns, cfg.value_clip)  # [m, t]
             _accumulate(sums, "loss/value", vloss, mask)
             loss = loss + cfg.value_loss_coef * L.aggregate(vloss, mask, "token-mean", denominators[1])
         return loss * world_size()
@@ -273,7 +301,7 @@ class Trainer:
         metrics = {n: float(totals[i, 0] / totals[i, 1].clamp(min=1)) for i, n in enumerate(names)}
         scores = batch.scores if batch.scores is not None else (batch.token_rewards * batch.completion_mask).sum(1)
         metrics.update(_reward_metrics(scores.float().cpu(), batch.group_ids.cpu(), batch.keys))
-        row_adv = (adv * batch.completion_mask).sum(1) / batch.completion_mask.sum(1).clamp(min=1)  # [B]
+        row_adv = L.masked_mean(adv, batch.completion_mask, dim=1)  # [B]
         metrics.update(_key_stats("advantage", row_adv.float().cpu(), batch.keys))
         lengths = batch.completion_mask.sum(dim=1)
         metrics.update({

@@ -22,7 +22,7 @@ DEFAULT_PREIMPORT: tuple[str, ...] = (
 
 @dataclass(frozen=True)
 class SandboxConfig:
-    """How untrusted programs are run. Defaults follow sandbox_threats.md §3 and hold for any task."""
+    """How untrusted programs are run. Defaults follow docs/spec/sandbox_threats.md §3 and hold for any task."""
 
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     """Job slots running at once (each slot owns one zygote per hash seed)."""
@@ -45,7 +45,7 @@ class SandboxConfig:
     banned_modules: tuple[str, ...] = DEFAULT_BANNED_MODULES
     """Modules, dotted names beneath them included, a program may not use, refused statically and at
     run time. The default is only what is unsafe for every task; a task family passes its own rules
-    on top (the code-io family: `CodeIOConfig.sandbox_config()`, azr.md §5's list)."""
+    on top (the code-io family: `CodeIOConfig.sandbox_config()`, the list of docs/spec/azr.md §5.5)."""
     banned_names: tuple[str, ...] = DEFAULT_BANNED_NAMES
     """Task rule: names/attributes a program may not use (`__import__`, `__subclasses__`, ...)."""
     reject_multiple_functions: bool = False

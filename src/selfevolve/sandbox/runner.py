@@ -13,7 +13,7 @@ import os
 import resource
 import sys
 
-# Events refused outright once user code runs (threat classes 1-3, 5, 8, 9, 14, 19).
+# Events refused outright once user code runs (docs/spec/sandbox_threats.md §2, classes 1-3, 5, 8, 9, 14, 19).
 BLOCKED_EVENTS = frozenset({
     "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork", "os.forkpty", "os.startfile",
     "subprocess.Popen", "pty.spawn", "os.kill", "os.killpg", "signal.pthread_kill",

@@ -18,10 +18,10 @@ from selfevolve.sandbox.types import Status
 # What is unsafe for every task: the modules the child refuses at run time whatever the config says
 # (process creation, raw memory, sockets, signals, rlimits). Refusing them here too gives the verdict
 # before any process starts. Task families add their own rules by passing a longer list (the code-io
-# family passes azr.md §5's list, `selfevolve.tasks.code_io.config.BANNED_KEYWORDS`). An entry
+# family passes the list of docs/spec/azr.md §5.5, `selfevolve.tasks.code_io.config.BANNED_KEYWORDS`). An entry
 # matches itself and everything beneath it.
 DEFAULT_BANNED_MODULES: tuple[str, ...] = HARD_BANNED_MODULES
-# Names and attributes that only serve dynamic imports or introspection escapes (threat classes 4, 19).
+# Names and attributes that only serve dynamic imports or introspection escapes (docs/spec/sandbox_threats.md §2, classes 4, 19).
 DEFAULT_BANNED_NAMES: tuple[str, ...] = (
     "__import__", "__subclasses__", "__globals__", "__builtins__", "__code__",
     "f_back", "f_globals", "f_locals", "breakpoint",

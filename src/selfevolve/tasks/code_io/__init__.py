@@ -15,13 +15,13 @@ from selfevolve.tasks.code_io.rewards import format_ok, proposer_reward, solve_r
 from selfevolve.tasks.code_io.seeds import grow_seeds, import_seeds, read_seed_file, write_seed_file, zero_induction, zero_triplet
 from selfevolve.tasks.code_io.store import TaskTable
 from selfevolve.tasks.code_io.synth import synth_programs
-from selfevolve.tasks.code_io.types import CodeTask, Proposal, TaskType, Validation, Verdict
+from selfevolve.tasks.code_io.types import AnswerReason, AnswerVerdict, CodeTask, Proposal, TaskType, Validation
 from selfevolve.tasks.code_io.validation import validate_proposals, validate_tasks
 from selfevolve.tasks.code_io.verification import verify_answers
 
 __all__ = [
-    "BANNED_KEYWORDS", "CodeIOConfig", "CodeTask", "ParseError", "Proposal", "TaskBuffer", "TaskTable", "TaskType",
-    "Validation", "Verdict", "fill_batch", "format_ok", "grow_seeds", "import_seeds", "parse_proposal",
+    "AnswerReason", "AnswerVerdict", "BANNED_KEYWORDS", "CodeIOConfig", "CodeTask", "ParseError", "Proposal",
+    "TaskBuffer", "TaskTable", "TaskType", "Validation", "fill_batch", "format_ok", "grow_seeds", "import_seeds", "parse_proposal",
     "parse_solver_answer", "proposer_prompt", "proposer_reward", "read_seed_file", "rename_entry",
     "render_proposer_completion", "render_solver_completion", "sample_programs", "solve_rate",
     "solver_prompt", "solver_reward", "synth_programs", "validate_proposals", "validate_tasks",

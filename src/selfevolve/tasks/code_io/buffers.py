@@ -1,4 +1,4 @@
-"""Per-type task buffers D_abd, D_ded, D_ind on the family's task table (spec §3-§4, defects 9-10).
+"""Per-type task buffers D_abd, D_ded, D_ind on the family's task table (docs/spec/azr.md §3-§4; §11, defects 9-10).
 
 * References for the proposer: K entries without replacement, uniform or weighted ∝ step+1.
 * Solver tasks: `max_new` (entries of the previous step first, the rest uniform), `uniform`, or
@@ -121,7 +121,7 @@ def fill_batch(
     items: list[CodeTask], batch_size: int, rng: random.Random,
     keep: Callable[[CodeTask], bool] | None = None, what: str = "batch",
 ) -> list[CodeTask]:
-    """Filter, then upsample kept items to exactly `batch_size` (spec defect 9)."""
+    """Filter, then upsample kept items to exactly `batch_size` (docs/spec/azr.md §11, defect 9)."""
     kept = [t for t in items if keep is None or keep(t)]
     if not kept:
         warnings.warn(f"{what}: nothing left after filtering {len(items)} candidates; skipping it", stacklevel=2)

@@ -1,4 +1,4 @@
-"""Settings of the code-reasoning task family, named and defaulted as in the AZR paper (spec §5-§7)."""
+"""Settings of the code-reasoning task family, named and defaulted as in the AZR paper (docs/spec/azr.md §5-§7)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from selfevolve.sandbox import SandboxConfig
 from selfevolve.sandbox.static import DEFAULT_BANNED_MODULES
 
-# Spec §5.5: the reference's banned list; the full prompt shows it ("in any form, even in comments").
+# docs/spec/azr.md §5.5: the reference's banned list; the full prompt shows it ("in any form, even in comments").
 # The one copy: validation and verification check programs against it, and `sandbox_config` makes the
 # sandbox refuse it at run time too (an import inside `exec`'d text never reaches the static check).
 BANNED_KEYWORDS: tuple[str, ...] = (

@@ -1,4 +1,4 @@
-"""Decide, from the AST alone, whether answer text is a pure literal (spec §6, defect 2).
+"""Decide, from the AST alone, whether answer text is a pure literal (docs/spec/azr.md §6; §11, defect 2).
 
 The abduction answer is spliced into `f(<answer>)` by the reference, so `x) or True or f(x` scores.
 Here the answer must parse as exactly one call `f(...)` whose arguments are literals, or

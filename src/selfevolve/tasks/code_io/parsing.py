@@ -1,4 +1,4 @@
-"""Parse proposer and solver completions (spec `azr.md` §5.1-§5.4 and §6) without running anything.
+"""Parse proposer and solver completions (docs/spec/azr.md §5.1-§5.4 and §6) without running anything.
 
 Everything here is pure text and AST work: nothing a model wrote is evaluated in this process.
 Failures raise `ParseError` whose `reason` is a short machine-readable code.
@@ -39,8 +39,9 @@ def last_answer(text: str) -> str | None:
     return found[-1] if found else None
 
 
-def think_text(text: str) -> str:
-    """The reasoning before `</think>` (the prompt usually pre-fills the opening `<think>`)."""
+def leading_thought(text: str) -> str:
+    """The reasoning a completion opens with, up to its first `</think>` (the prompt usually
+    pre-fills the opening `<think>`); "" if it does not open with one. The proposer's thought."""
     m = _THINK_RE.match(text)
     return m.group(1).strip() if m else ""
 
@@ -153,7 +154,7 @@ def collect_imports(program: str) -> tuple[str, ...]:
 
 
 def strip_comments(program: str) -> str:
-    """Drop `#` comments (used when seeding, spec §3); strings that contain `#` are untouched."""
+    """Drop `#` comments (used when seeding, docs/spec/azr.md §3); strings that contain `#` are untouched."""
     lines = program.splitlines(keepends=True)
     cuts: list[tuple[int, int]] = []
     try:
@@ -172,7 +173,7 @@ def strip_comments(program: str) -> str:
 
 def strip_after_entry(program: str, entry: str = "f") -> str:
     """Drop top-level statements after the entry function (test calls, prints), keeping any later
-    defs, classes and imports (spec §3: code after the final top-level `return` is removed)."""
+    defs, classes and imports (docs/spec/azr.md §3: code after the final top-level `return` is removed)."""
     tree = parse_program(program)
     lines = program.splitlines(keepends=True)
     entry_idx = next((i for i, n in enumerate(tree.body) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == entry), None)
@@ -196,7 +197,7 @@ def parse_proposal(
     imports: tuple[str, ...] = (),
     num_inputs: int = 10,
 ) -> Proposal:
-    """Parse a proposer completion (spec §5.1-§5.4).
+    """Parse a proposer completion (docs/spec/azr.md §5.1-§5.4).
 
     Abduction/deduction: the program is the first fenced code block of the last `<answer>` (never a
     block tagged `input`), its first top-level def renamed to `f`; the input is the first `input`
@@ -210,7 +211,7 @@ def parse_proposal(
         raise ParseError("no_answer", "no <answer>...</answer> in the completion")
     blocks = fenced_blocks(answer)
     if task_type is TaskType.INDUCTION:
-        return _parse_induction_proposal(answer, blocks, program, imports, num_inputs, think_text(text))
+        return _parse_induction_proposal(answer, blocks, program, imports, num_inputs, leading_thought(text))
     codes = _code_blocks(blocks)
     if not codes:
         raise ParseError("no_code", "the answer has no fenced python block")
@@ -219,7 +220,7 @@ def parse_proposal(
     inp = given[0] if given else _marker_line(answer, "input")
     if inp is None or not inp.strip():
         raise ParseError("no_input", "the answer has no ```input block (or '# Input:' line)")
-    return Proposal(task_type, code, (inp.strip(),), imports=collect_imports(code), thought=think_text(text))
+    return Proposal(task_type, code, (inp.strip(),), imports=collect_imports(code), thought=leading_thought(text))
 
 
 def _parse_induction_proposal(answer, blocks, program, imports, num_inputs, thought) -> Proposal:
@@ -249,7 +250,7 @@ def _message(answer: str, blocks: list[tuple[str, str]]) -> str:
 
 
 def parse_solver_answer(text: str, task_type: TaskType | str) -> str:
-    """The solver's answer text (spec §6): an argument list (abduction), an output literal
+    """The solver's answer text (docs/spec/azr.md §6): an argument list (abduction), an output literal
     (deduction) or a program defining `f` (induction). Not yet checked for being a literal."""
     task_type = TaskType.parse(task_type)
     answer = last_answer(text)

@@ -1,4 +1,4 @@
-"""The full prompt set, worded as in the reference AZR repository, for real models (spec §4.1).
+"""The full prompt set, worded as in the reference AZR repository, for real models (docs/spec/azr.md §4.1).
 
 Template text only; `prompts.py` assembles it. `{{`/`}}` are literal braces for `str.format`.
 """

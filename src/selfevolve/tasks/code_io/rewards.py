@@ -1,4 +1,4 @@
-"""Rewards of the code task family (spec §7): format gate, solver reward, proposer learnability."""
+"""Rewards of the code task family (docs/spec/azr.md §7): format gate, solver reward, proposer learnability."""
 
 from __future__ import annotations
 

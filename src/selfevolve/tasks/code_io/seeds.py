@@ -1,4 +1,4 @@
-"""The public AZR seed files, the identity zero triplet, and seeding by a model (spec §2-§3).
+"""The public AZR seed files, the identity zero triplet, and seeding by a model (docs/spec/azr.md §2-§3).
 
 Import accepts both schemas (abduction/deduction `snippet/input/output`, induction
 `snippet/inputs/outputs/message`), ignores unknown keys, re-executes every entry and keeps it only
@@ -158,7 +158,7 @@ def grow_seeds(
     rng: random.Random | None = None,
     max_rounds: int = 50,
 ) -> tuple[list[CodeTask], list[CodeTask]]:
-    """Seeding mode (spec §3): a frozen model grows the seed buffer from the zero triplet.
+    """Seeding mode (docs/spec/azr.md §3): a frozen model grows the seed buffer from the zero triplet.
 
     `generate(prompts) -> completions` (one completion per prompt) is the only model contact.
     Rounds of `batch_size` proposer prompts (K = min(num_references, |seeds|) references) are

@@ -1,9 +1,9 @@
-"""Typed records of the three AZR code-reasoning task types (spec `azr.md` §1-§2)."""
+"""Typed records of the three AZR code-reasoning task types (docs/spec/azr.md §1-§2)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import Enum, StrEnum
 
 
 class TaskType(str, Enum):
@@ -104,19 +104,39 @@ class Proposal:
     thought: str = ""
 
 
-@dataclass(frozen=True)
-class Verdict:
-    """The outcome of checking one solver answer (or one proposal).
+class AnswerReason(StrEnum):
+    """Why a solver answer was judged as it was (the sandbox's statuses keep their validation names)."""
 
-    `reason` is one of: correct, wrong, format (no parsable answer), invalid_answer (parsed but not
-    an acceptable literal/program), unsafe, timeout, error (the answer's code raised), sandbox_error.
+    CORRECT = "correct"
+    WRONG = "wrong"
+    FORMAT = "format"  # no parsable answer, or a completion far over the answer limit
+    SYNTAX_ERROR = "syntax_error"  # the answer's code does not parse
+    INVALID_ANSWER = "invalid_answer"  # parsed, but not an acceptable literal / argument list
+    UNSAFE = "unsafe"  # the answer's code fails the static safety check
+    TIMEOUT = "timeout"
+    MEMORY_LIMIT = "memory_limit"
+    RUNTIME_ERROR = "runtime_error"  # the program raised on the answer
+    NONDETERMINISTIC = "nondeterministic"
+    OVERSIZE_OUTPUT = "oversize_output"
+    SANDBOX_ERROR = "sandbox_error"  # the executor itself failed: the answer was not judged
+
+
+@dataclass(frozen=True)
+class AnswerVerdict:
+    """The outcome of checking one solver answer.
+
     `score` is 1/0 for binary checks or the fraction of hidden pairs for induction `accuracy` mode.
     """
 
     correct: bool
-    reason: str
+    reason: AnswerReason
     score: float = 0.0
     detail: str = ""
+
+    @property
+    def judged(self) -> bool:
+        """False when the executor failed, so the answer says nothing about the solver (docs/spec/azr.md §7)."""
+        return self.reason is not AnswerReason.SANDBOX_ERROR
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Proposal validation through the sandbox (spec §5.5-§5.9, defects 1, 6, 7).
+"""Proposal validation through the sandbox (docs/spec/azr.md §5.5-§5.9; §11, defects 1, 6, 7).
 
 A proposal is valid only if every input runs to a normal return in two separate processes with
 different hash seeds and identical reprs, twice in a row in the same process (so stateful programs,

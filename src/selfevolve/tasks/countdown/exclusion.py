@@ -1,6 +1,6 @@
 """The 200-problem "24 game" exclusion list, generated in code rather than typed in.
 
-The spec defines the list only by its shape: 200 multisets of 4 numbers from 1-13 (target 24), of
+The spec (docs/spec/countdown_and_behaviors.md §1) defines the list only by its shape: 200 multisets of 4 numbers from 1-13 (target 24), of
 which 197 are solvable. The reference list itself is not published with the spec, so we build a list
 with exactly that shape, deterministically: enumerate all 1,820 sorted 4-multisets of 1-13, shuffle
 them with `random.Random(24)`, and take the first 197 that the generator's own pair-reduction search

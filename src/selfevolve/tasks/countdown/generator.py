@@ -1,4 +1,4 @@
-"""Solvable-by-construction Countdown problems (the priming-task generator of the spec, seeded)."""
+"""Solvable-by-construction Countdown problems (the priming-task generator of docs/spec/countdown_and_behaviors.md §1, seeded)."""
 
 from __future__ import annotations
 

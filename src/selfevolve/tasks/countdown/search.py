@@ -2,7 +2,7 @@
 
 Two searches with different rules, on purpose:
 
-* `find_steps` is the generator's pair reduction from the spec: repeatedly replace an unordered pair by
+* `find_steps` is the generator's pair reduction from docs/spec/countdown_and_behaviors.md §1: repeatedly replace an unordered pair by
   a+b, a*b, larger-smaller, or larger/smaller when exact, so every intermediate is a non-negative integer.
 * `solve` lists every expression the reward accepts (rational intermediates, any order of subtraction),
   distinct up to commutativity and associativity of + and *.

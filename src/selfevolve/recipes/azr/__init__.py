@@ -1,0 +1,1 @@
+"""Absolute Zero self-play: config, step, run."""
