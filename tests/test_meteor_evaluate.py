@@ -1,4 +1,4 @@
-"""METEOR's judged evaluation (spec §7): win rates with ties as 0.5, position swap, the judge's position
+"""METEOR's judged evaluation (docs/spec/meteor.md §7): win rates with ties as 0.5, position swap, the judge's position
 consistency, mean scores, pass rates, unreadable judgments counted, resume."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""METEOR's judges: structured verdicts and scores, retries, and the reference's substring defect (spec §8.2)."""
+"""METEOR's judges: structured verdicts and scores, retries, and the reference's substring defect (docs/spec/meteor.md §8.2)."""
 
 from __future__ import annotations
 

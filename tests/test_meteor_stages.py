@@ -1,6 +1,6 @@
 """The three METEOR stages with scripted models (real training where a test needs it): one record
-schema through all of them (spec §8.1), structured verdicts (§8.2), feedback from tests, model
-versions that never overwrite (§8.4), preferences, and resume after a kill."""
+schema through all of them, structured verdicts, feedback from tests, model versions that never
+overwrite, preferences, and resume after a kill. Defects fixed: docs/spec/meteor.md §8.1, §8.2, §8.4."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""METEOR's training pieces on the shipped tiny-coder: pair batches and the hinge loss (spec §5, §8.3),
-labels and padding (§8.5), TRL's SFT and DPO, beam search and eval mode during generation (§8.5)."""
+"""METEOR's training pieces on the shipped tiny-coder: pair batches and the hinge loss, labels and
+padding, TRL's SFT and DPO, beam search and eval mode during generation (docs/spec/meteor.md §5; §8.3, §8.5)."""
 
 from __future__ import annotations
 

@@ -33,14 +33,19 @@ DEVICE = typer.Option(None, "--device", help="cpu, cuda, cuda:1 (default: CUDA w
 
 def _setup(preset, config, set_, questions, domain, **roles):
     """(config, records, roles) from the options: the preset, the YAML file, --set, then the model flags."""
-    from selfevolve.config import load_config
+    from pydantic import ValidationError
+
+    from selfevolve.config import ConfigError, load_config
     from selfevolve.recipes.meteor.config import MeteorConfig
     from selfevolve.recipes.meteor.questions import load_questions
     from selfevolve.recipes.meteor.roles import Roles
 
     cfg = load_config(MeteorConfig, "meteor", preset, config, list(set_))
     flags = {k: v for k, v in roles.items() if v is not None}
-    cfg = MeteorConfig.model_validate(cfg.model_dump() | {"roles": cfg.roles.model_dump() | flags})
+    try:
+        cfg = MeteorConfig.model_validate(cfg.model_dump() | {"roles": cfg.roles.model_dump() | flags})
+    except ValidationError as e:
+        raise ConfigError("; ".join(f"{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in e.errors())) from None
     records = load_questions(list(questions), domain)
     return cfg, records, Roles.from_config(cfg.roles, cfg.prompts.chat_template)
 

@@ -1,4 +1,4 @@
-"""METEOR (spec `meteor.md`): a weak domain model guided by a strong one, then improving itself.
+"""METEOR (docs/spec/meteor.md): a weak domain model guided by a strong one, then improving itself.
 
     config       MeteorConfig: roles, prompts, the stages, the evaluation (paper vs code choices as fields)
     records      the one record schema of every stage, and the resumable JSONL each stage appends to

@@ -1,31 +1,28 @@
 """Feedback you can verify: an answer's code (its last fenced python block) run against the question's tests.
 
-`check_answers` is the one place METEOR runs code; the tests run in the sandbox, one job per test.
-A test passes when its statements finish without an exception (its assert holds).
+The code-with-tests family (`tasks.code_tests`) does the work: each test runs after the program in
+the sandbox, one job per test, and the asserts' values are judged in this process, type-strictly, so
+a program cannot pass by tampering with `assert` or `==` inside the sandbox. This module turns its
+verdicts into a retry prompt's feedback.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
-from textwrap import indent
-from typing import Protocol
 
-from selfevolve.sandbox import Job, Result, Sandbox, SandboxConfig
+from selfevolve.sandbox import Sandbox
+from selfevolve.tasks.code_tests import CodeTestsConfig, extract_code, verify
+from selfevolve.tasks.code_tests.verification import Runner
 
-_FENCE = re.compile(r"```[ \t]*(?:python3?|py)?[ \t]*\n(.*?)```", re.DOTALL | re.IGNORECASE)
-_ENTRY = "_meteor_test"
-
-
-class Runner(Protocol):
-    def run(self, jobs: Sequence[Job]) -> list[Result]: ...
+CODE_TESTS = CodeTestsConfig()
 
 
 @dataclass(frozen=True)
 class CodeCheck:
-    """An answer's code against its question's tests: each failed test with the reason."""
+    """An answer's code against its question's tests: each failed test with the reason (`wrong`,
+    `no_code`, or the sandbox's status such as `runtime_error`, `timeout`)."""
 
     n_tests: int
     failures: tuple[tuple[str, str], ...]  # (test source, why it failed)
@@ -34,10 +31,6 @@ class CodeCheck:
     def passed(self) -> bool:
         return self.n_tests > 0 and not self.failures
 
-    @property
-    def pass_rate(self) -> float:
-        return (self.n_tests - len(self.failures)) / self.n_tests if self.n_tests else 0.0
-
     def report(self, shown: int = 3) -> str:
         """The feedback a retry prompt gets: how many tests passed, and the first failures."""
         lines = [f"{self.n_tests - len(self.failures)} of {self.n_tests} tests passed."]
@@ -45,14 +38,9 @@ class CodeCheck:
         return "\n".join(lines)
 
 
-def extract_code(answer: str) -> str | None:
-    """The last complete fenced python block of an answer (untagged blocks count), or None."""
-    blocks = [m.group(1) for m in _FENCE.finditer(answer)]
-    return blocks[-1] if blocks and blocks[-1].strip() else None
-
-
 def open_sandbox(workers: int) -> Sandbox:
-    return Sandbox(SandboxConfig(workers=workers))
+    """A sandbox with the code-with-tests family's rules (its banned modules refused at run time too)."""
+    return Sandbox(CODE_TESTS.sandbox_config(workers=workers))
 
 
 def sandbox_or_own(sandbox: Runner | None, needed: bool, workers: int) -> AbstractContextManager:
@@ -61,25 +49,7 @@ def sandbox_or_own(sandbox: Runner | None, needed: bool, workers: int) -> Abstra
 
 
 def check_answers(answers: Sequence[str], tests: Sequence[Sequence[str]], runner: Runner) -> list[CodeCheck]:
-    """One CodeCheck per (answer, its tests), in order; one sandbox call for all of them. An answer
-    without a fenced code block fails every test (`no_code`)."""
-    codes = [extract_code(a) for a in answers]
-    failures: list[list[tuple[str, str]]] = [[(t, "no_code") for t in ts] if code is None else []
-                                             for code, ts in zip(codes, tests, strict=True)]
-    jobs, owners = [], []
-    for i, (code, answer_tests) in enumerate(zip(codes, tests)):
-        for test in answer_tests if code is not None else ():
-            body = indent(f"{test}\nreturn True", "    ")
-            jobs.append(Job(id=str(len(jobs)), program=f"{code}\n\n\ndef {_ENTRY}():\n{body}\n", inputs=[""],
-                            entry=_ENTRY, check_determinism=False))
-            owners.append((i, test))
-    for (i, test), result in zip(owners, runner.run(jobs) if jobs else []):
-        if not (result.ok and result.outputs == ["True"]):
-            failures[i].append((test, _why(result)))
-    return [CodeCheck(len(ts), tuple(f)) for ts, f in zip(tests, failures)]
-
-
-def _why(result: Result) -> str:
-    if result.ok or "AssertionError" in result.error:
-        return "wrong"
-    return result.status.value
+    """One CodeCheck per (answer, its tests), in order; one sandbox call for all of them."""
+    verifications = verify([(extract_code(a), t) for a, t in zip(answers, tests, strict=True)], runner, CODE_TESTS)
+    return [CodeCheck(len(t), tuple((test, r.reason) for test, r in zip(t, v.results) if not r.passed))
+            for t, v in zip(tests, verifications)]

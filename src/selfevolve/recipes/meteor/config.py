@@ -1,4 +1,4 @@
-"""Configuration of METEOR (spec `meteor.md`): the roles, the three stages and the evaluation.
+"""Configuration of METEOR (docs/spec/meteor.md): the roles, the three stages and the evaluation.
 
 Defaults are the reference code's numbers with the paper's method choices (guideline prompts, beam
 search, "prefer the high-compute answer"); where paper and code differ the choice is a field, and
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from selfevolve.llm.types import SamplingParams
 
@@ -53,6 +53,17 @@ class RolesConfig(BaseModel):
     api_concurrency: int = Field(8, ge=1, description="HTTP requests in flight at once.")
     device: str | None = Field(None, description="Local models: 'cpu', 'cuda', 'cuda:1'...; None = CUDA when available.")
     generation_batch_size: int = Field(16, gt=0, description="Sequences a local model decodes together.")
+
+    @model_validator(mode="after")
+    def _api_models_need_urls(self) -> "RolesConfig":
+        for name in ("weak", "strong", "judge"):
+            model, api_model = getattr(self, name), getattr(self, f"{name}_api_model")
+            if api_model is not None and not (model or "").startswith(("http://", "https://")):
+                raise ValueError(f"roles.{name}_api_model names a served model, but roles.{name} is not an http(s):// URL "
+                                 f"({model!r}); drop it or point {name} at the server")
+            if model is not None and not model.strip():
+                raise ValueError(f"roles.{name} is empty; give a model name, a directory or an http(s)://.../v1 URL")
+        return self
 
 
 class PromptsConfig(BaseModel):
@@ -166,7 +177,7 @@ class SelfTrainConfig(BaseModel):
 
 
 class EvalConfig(BaseModel):
-    """Head-to-head evaluation by a judge on five criteria (spec §7)."""
+    """Head-to-head evaluation by a judge on five criteria (docs/spec/meteor.md §7)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -193,12 +204,3 @@ class MeteorConfig(BaseModel):
     refine: RefineConfig = Field(default_factory=RefineConfig)
     self_train: SelfTrainConfig = Field(default_factory=SelfTrainConfig)
     evaluate: EvalConfig = Field(default_factory=EvalConfig)
-
-    @field_validator("roles")
-    @classmethod
-    def _roles_not_blank(cls, roles: RolesConfig) -> RolesConfig:
-        for name in ("weak", "strong", "judge"):
-            value = getattr(roles, name)
-            if value is not None and not value.strip():
-                raise ValueError(f"roles.{name} is empty; give a model name, a directory or an http(s)://.../v1 URL")
-        return roles

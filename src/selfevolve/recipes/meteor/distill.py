@@ -1,4 +1,4 @@
-"""Stage 1, weak-to-strong distillation (spec §2): the weak model writes a guideline, the strong model
+"""Stage 1, weak-to-strong distillation (docs/spec/meteor.md §2): the weak model writes a guideline, the strong model
 answers the question with it, and the weak model is fine-tuned on (question, answer).
 
 Writes `records.jsonl` (one record per question, appended as each finishes: the question fields,

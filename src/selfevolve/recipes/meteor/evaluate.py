@@ -1,4 +1,4 @@
-"""Evaluation (spec §7): two models answer the held-out questions; a judge scores both answers on five
+"""Evaluation (docs/spec/meteor.md §7): two models answer the held-out questions; a judge scores both answers on five
 criteria, 1-10 each, as strict JSON; win rates per criterion, the mean score, and for questions with
 tests the pass rate of each model's code.
 

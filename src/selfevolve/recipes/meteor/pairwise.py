@@ -1,12 +1,12 @@
 """Training on preference pairs: the reference's hinge loss over per-sequence NLL, written here, and DPO
 through TRL's DPOTrainer.
 
-Hinge (spec §5): L = mean over pairs of max(0, NLL(y+|x) - NLL(y-|x) + m), NLL the mean over the
+Hinge (docs/spec/meteor.md §5): L = mean over pairs of max(0, NLL(y+|x) - NLL(y-|x) + m), NLL the mean over the
 answer's tokens of -log p (prompt and padding masked; the reference averaged over every position,
 padding included). One dataset item is one pair and the collator puts both of its answers in the
 same batch: rows [0, B) the preferred answers, rows [B, 2B) the other answers of the same pairs. The
 reference fed positives and negatives as separate alternating rows, so with batch size 1 and
-shuffling a batch held one side only, its negative slice was empty and the loss NaN (spec §8.3).
+shuffling a batch held one side only, its negative slice was empty and the loss NaN (docs/spec/meteor.md §8.3).
 """
 
 from __future__ import annotations

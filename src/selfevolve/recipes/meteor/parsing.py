@@ -1,7 +1,7 @@
 """Reading the judges' structured replies. Anything that is not the asked-for JSON is unreadable.
 
 The reference took an answer as correct when its judge's text contained "Correct" (case-sensitive,
-anywhere), so "Correctness is poor. Correct the second step." passed (spec §8.2). Here a verdict is
+anywhere), so "Correctness is poor. Correct the second step." passed (docs/spec/meteor.md §8.2). Here a verdict is
 only the JSON object `{"verdict": "correct" | "incorrect", "feedback": str}`, and scores only the
 JSON list of one object per answer; the JSON may stand alone or in a fenced block (```json ... ```).
 """

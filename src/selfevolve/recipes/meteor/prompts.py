@@ -1,9 +1,9 @@
 """Every prompt METEOR sends, as conversations (lists of {"role", "content"} messages).
 
-Distillation has two variants (spec §2): the paper's, where the weak model is told that a stronger
+Distillation has two variants (docs/spec/meteor.md §2): the paper's, where the weak model is told that a stronger
 model will answer and the domain fills {specific field}, and the reference code's "Title/Content"
 prompts. The judges' prompts are ours: they ask for the structured replies `parsing` reads (the
-reference asked for free text and looked for the substring "Correct", spec §8.2).
+reference asked for free text and looked for the substring "Correct", docs/spec/meteor.md §8.2).
 """
 
 from __future__ import annotations

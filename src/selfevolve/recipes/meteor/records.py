@@ -1,6 +1,6 @@
 """The one record every stage reads and writes, and the resumable JSONL file each stage appends to.
 
-A record is one question on its way through the stages (spec §8.1: the reference saved a different
+A record is one question on its way through the stages (docs/spec/meteor.md §8.1: the reference saved a different
 dict at each step, so the next step found its fields missing): the question fields come in with the
 question file and are carried through; each stage fills its own fields. Records are validated when
 read and when written, and a stage checks the fields it needs before it starts (`require`).

@@ -1,4 +1,4 @@
-"""Stage 2, iterative refinement with feedback (spec §3): the model answers with reasoning, feedback
+"""Stage 2, iterative refinement with feedback (docs/spec/meteor.md §3): the model answers with reasoning, feedback
 judges the answer, and a wrong answer is retried with the feedback, up to `max_iterations` answers.
 Kept samples (correct ones; with `keep_unverified` also those still wrong) are pooled, and every
 `fine_tune_interval` of them the model is fine-tuned into a new version, `models/v001`, `v002`, ...;

@@ -4,7 +4,7 @@ A role talks to any `Generator`. Endpoints and local models with a chat template
 as chat; a model without one (or a weak model asked to use raw text, as the reference does) gets the
 messages' contents joined by blank lines. A prompt that does not fit a local model's context gets no
 reply (None) instead of failing the batch, and a local model always generates in eval mode (the
-reference generated with its model in train mode, dropout on, spec §8.5).
+reference generated with its model in train mode, dropout on, docs/spec/meteor.md §8.5).
 """
 
 from __future__ import annotations
@@ -12,31 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
-from selfevolve.llm.openai_client import OpenAIClient
+from selfevolve.llm.open import ChatModel, is_endpoint, open_generator
 from selfevolve.llm.transformers_backend import TransformersGenerator
 from selfevolve.llm.types import Generator, SamplingParams
 from selfevolve.recipes.meteor.config import RolesConfig
 from selfevolve.recipes.meteor.errors import MeteorError
 
 Conversation = Sequence[dict[str, str]]
-
-
-def is_endpoint(model: str) -> bool:
-    """Whether `model` is the base URL of an OpenAI-compatible server rather than a local model."""
-    return model.startswith(("http://", "https://"))
-
-
-def open_generator(model: str, api_model: str | None = None, api_key_env: str = "OPENAI_API_KEY", *,
-                   device: str | None = None, batch_size: int = 16, concurrency: int = 8) -> Generator:
-    """A generator over a local model (whatever `load_model` takes) or, for a URL, an `OpenAIClient`."""
-    if is_endpoint(model):
-        return OpenAIClient(model, api_key_env=api_key_env, model=api_model, concurrency=concurrency)
-    if api_model is not None:
-        raise MeteorError(f"api_model={api_model!r} applies to endpoint URLs only, but model {model!r} is local; drop it")
-    from selfevolve.llm.loading import load_model
-
-    network, tokenizer = load_model(model, device=device)
-    return TransformersGenerator(network, tokenizer, batch_size=batch_size)
 
 
 def render(conversation: Conversation, tokenizer=None, chat: bool = False) -> str:
@@ -68,19 +50,24 @@ class Role:
     def __init__(self, name: str, generator: Generator, chat: bool | None = None):
         self.name = name
         self.generator = generator
-        takes_chat = isinstance(generator, OpenAIClient) or bool(getattr(getattr(generator, "tokenizer", None), "chat_template", None))
-        if chat and not takes_chat:
+        self._chat_model = ChatModel.over(generator)  # whether it takes chat, and a system message
+        if chat and not self._chat_model.chat:
             raise MeteorError(f"the {name} model has no chat template; set prompts.chat_template=false to send it raw text")
-        self.chat = takes_chat if chat is None else chat
+        self.chat = self._chat_model.chat if chat is None else chat
 
     @property
     def local(self) -> TransformersGenerator | None:
         """The local generator (model and tokenizer) behind this role, None for an endpoint or a test double."""
         return self.generator if isinstance(self.generator, TransformersGenerator) else None
 
+    def messages(self, conversation: Conversation) -> list[dict[str, str]]:
+        """The messages as sent: a system message folded into the first user message where the chat
+        template refuses a system role (Gemma's)."""
+        return self._chat_model.prepare(conversation) if self.chat else [dict(m) for m in conversation]
+
     def render(self, conversation: Conversation) -> str:
         """The prompt text a local model sees."""
-        return render(conversation, self.local.tokenizer if self.local is not None else None, self.chat)
+        return render(self.messages(conversation), self.local.tokenizer if self.local is not None else None, self.chat)
 
     def prompt_ids(self, conversation: Conversation) -> list[int]:
         """The prompt's token ids as `reply` sends them (local models only)."""
@@ -102,7 +89,7 @@ class Role:
     def _generate(self, conversations: Sequence[Conversation], params: SamplingParams) -> list[str]:
         with evaluating(self.local.model if self.local is not None else None):
             if self.chat:
-                outputs = self.generator.chat_many([list(c) for c in conversations], params)
+                outputs = self.generator.chat_many([self.messages(c) for c in conversations], params)
             else:
                 outputs = self.generator.generate([self.render(c) for c in conversations], params)
         return [completions[0].text for completions in outputs]

@@ -2,7 +2,7 @@
 evaluation of the final model against the starting weak model on held-out questions.
 
 Each stage reads the previous stage's records (so every field a stage needs was written by the one
-before, spec §8.1) and starts from the previous stage's newest model. Run directory:
+before, docs/spec/meteor.md §8.1) and starts from the previous stage's newest model. Run directory:
 
     config.yaml  train.jsonl  heldout.jsonl  summary.json
     distill/     records.jsonl  model/  summary.json

@@ -1,4 +1,4 @@
-"""Stage 3, self-training by inference-compute contrast (spec §4): per question the model gives a
+"""Stage 3, self-training by inference-compute contrast (docs/spec/meteor.md §4): per question the model gives a
 low-compute answer (greedy) and a high-compute one (beam search, the paper; or sampling, the
 reference code); one is preferred (`preference`), identical pairs are dropped, and the model is
 trained on the pairs (hinge loss or DPO). Each turn starts from the previous turn's model.

@@ -2,7 +2,7 @@
 
 Examples are prompt-completion pairs (the prompt rendered exactly as the weak model is asked, see
 `roles.render`); TRL appends EOS to the completion, pads with the tokenizer's pad token (load_model
-sets pad = EOS where a tokenizer has none, as Llama-3's) and labels padding -100 (spec §8.5: the
+sets pad = EOS where a tokenizer has none, as Llama-3's) and labels padding -100 (docs/spec/meteor.md §8.5: the
 reference's `ignore_index` was the missing pad id). `loss_on="completion"` masks the prompt too;
 `"all"` trains on every token, as the reference. Training is in float32 (bf16 autocast on GPUs).
 """

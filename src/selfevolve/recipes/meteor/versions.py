@@ -1,7 +1,7 @@
 """Model directories that are written once: a new version goes to `<dir>.partial`, then is renamed.
 
 The reference fine-tuned with the output directory set to the model it was loading from, so a
-failed save destroyed the only copy (spec §8.4). Here every trained model gets a new directory, a
+failed save destroyed the only copy (docs/spec/meteor.md §8.4). Here every trained model gets a new directory, a
 directory is complete exactly when it exists under its final name, and none is ever replaced.
 """
 
