@@ -12,11 +12,8 @@
 
 from __future__ import annotations
 
-import ast
-import gzip
 import json
 import random
-import re
 from importlib import resources
 from pathlib import Path
 
@@ -24,10 +21,10 @@ from pydantic import ValidationError
 
 from selfevolve.recipes.meteor.errors import RecordError
 from selfevolve.recipes.meteor.records import Record, check_unique
+from selfevolve.recipes.sra_mcts.problems import mbpp_synthesis_pool
 
 SHIPPED = {"mbpp": "mbpp_even.jsonl"}
 MBPP_DOMAIN = "Python programming"
-_MBPP_ID = re.compile(r"Mbpp/(\d+)")
 
 
 def shipped_path(name: str) -> Path:
@@ -108,38 +105,11 @@ def split_holdout(records: list[Record], holdout: int, seed: int) -> tuple[list[
 # ---------------------------------------------------------------- the shipped MBPP+ pool
 
 
-def is_pool_task(task_id: str) -> bool:
-    """MBPP+ tasks with an even number form the pool; the odd ones are held out (as in SRA-MCTS)."""
-    match = _MBPP_ID.fullmatch(task_id)
-    return bool(match) and int(match.group(1)) % 2 == 0
-
-
-def mbpp_pool(mbpp_plus: Path) -> list[Record]:
-    """The pool's records from MbppPlus-v0.2.0.jsonl.gz: question = the prompt without its docstring
-    quotes (the task and one example assert), tests = the task's `assertion` asserts, one each."""
-    with gzip.open(mbpp_plus, "rt", encoding="utf-8") as lines:
-        tasks = [json.loads(line) for line in lines if line.strip()]
-    return [Record(id=t["task_id"], domain=MBPP_DOMAIN, question_content=_unquote(t["prompt"]), tests=split_asserts(t["assertion"]))
-            for t in tasks if is_pool_task(t["task_id"])]
-
-
-def split_asserts(source: str) -> list[str]:
-    """One test per top-level assert, with the statements before it that are not asserts (imports) in front."""
-    setup, tests = [], []
-    for node in ast.parse(source).body:
-        text = ast.get_source_segment(source, node)
-        if isinstance(node, ast.Assert):
-            tests.append("\n".join([*setup, text]))
-        else:
-            setup.append(text)
-    return tests
-
-
-def _unquote(prompt: str) -> str:
-    text = prompt.strip()
-    if text.startswith('"""') and text.endswith('"""'):
-        text = text[3:-3]
-    return text.strip()
+def mbpp_pool() -> list[Record]:
+    """The MBPP+ synthesis pool of SRA-MCTS (the even tasks; `recipes.sra_mcts.problems`) as METEOR records:
+    question = the prompt without its docstring quotes, tests = MBPP's asserts, one each, `import math` in front."""
+    return [Record(id=p["id"], domain=MBPP_DOMAIN, question_content=p["question"], tests=p["tests"])
+            for p in mbpp_synthesis_pool()]
 
 
 def write_records(records: list[Record], path: Path) -> None:
