@@ -15,7 +15,7 @@ app = typer.Typer(
 
 def _register() -> None:
     """Attach the command groups (imported here so `selfevolve --help` stays quick to import)."""
-    from selfevolve.cli import azr, behaviors, countdown, models, sandbox, serve, sra_mcts, tiny
+    from selfevolve.cli import azr, behaviors, countdown, meteor, models, sandbox, serve, sra_mcts, tiny
     from selfevolve.cli import eval as eval_cli
 
     app.command("azr")(azr.azr)
@@ -27,6 +27,7 @@ def _register() -> None:
     app.add_typer(tiny.app, name="tiny")
     app.add_typer(models.app, name="models")
     app.add_typer(sra_mcts.app, name="sra-mcts")
+    app.add_typer(meteor.app, name="meteor")
 
 
 def main() -> None:
