@@ -24,11 +24,12 @@ class DataNotFound(FileNotFoundError):
 
 
 def dataset_path(rel: str, data_dir: str | os.PathLike | None = None) -> Path:
-    """The file `rel`: the package's copy, else the one under `data_dir` (default: $SELFEVOLVE_BENCH_DATA)."""
+    """The file (or folder) `rel`: the package's copy, else the one under `data_dir` (default:
+    $SELFEVOLVE_BENCH_DATA)."""
     data_dir = data_dir if data_dir is not None else os.environ.get(DATA_DIR_ENV)
     candidates = [PACKAGE_DIR / rel] + ([Path(data_dir).expanduser() / rel] if data_dir else [])
     for path in candidates:
-        if path.is_file():
+        if path.exists():
             return path
     where = " or ".join(str(p) for p in candidates)
     raise DataNotFound(

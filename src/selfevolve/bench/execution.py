@@ -7,8 +7,10 @@ run in one of two sandboxes: outputs up to 1 MB (up to 700 inputs per job), or u
 per job). A suite whose output sizes are unknown (the canonical solution's first run) starts in the
 small one and moves to the large one where an output did not fit.
 
-The time budget of a suite (EvalPlus: min(60 s, sum of the test limits)) is shared out among its
-chunks in proportion to their limits, so chunking never grants more time than one job would get.
+Each chunk's job may run for min(the suite's budget, the sum of its tests' limits) plus a slack for
+start-up and for encoding results (EvalPlus's budget is min(60 s, sum of the limits) for a whole run;
+per chunk it is applied to the chunk, which is never stricter than EvalPlus and rarely more lenient:
+only when a suite's tests together run for more than the budget).
 """
 
 from __future__ import annotations
@@ -30,7 +32,9 @@ UNTIMED_BUDGET = 900.0  # seconds for a suite without per-test limits (the canon
 class TestSuite:
     """One program and its tests: `arguments[i]` (argument-list source) under `limits[i]` seconds (None:
     none). `budget` caps the summed time of all tests (None: the sum of the limits); `slack` seconds are
-    added per job for start-up. `output_chars` is a bound on any output's repr length, when known."""
+    added per job for start-up. `output_chars` is a bound on any output's repr length, when known.
+    `max_tests_per_job` bounds a job's size below what the output size allows: a test that never
+    returns is only stopped by its job's wall-clock limit, so smaller jobs waste less time on it."""
 
     id: str
     code: str
@@ -40,7 +44,7 @@ class TestSuite:
     budget: float | None = None
     slack: float = 2.0
     output_chars: int | None = None
-    prelude: str = ""
+    max_tests_per_job: int | None = None
 
 
 @dataclass
@@ -96,7 +100,7 @@ class TestRunner:
         size = chunk_size(max_output_chars)
         jobs, owners = [], []
         for k, suite in enumerate(suites):
-            for job in _chunk_jobs(suite, size):
+            for job in _chunk_jobs(suite, min(size, suite.max_tests_per_job or size)):
                 jobs.append(job)
                 owners.append(k)
         per_suite: list[list] = [[] for _ in suites]
@@ -108,17 +112,16 @@ class TestRunner:
 def _chunk_jobs(suite: TestSuite, size: int) -> list[Job]:
     n = len(suite.arguments)
     timed = n > 0 and all(lim is not None for lim in suite.limits)
-    total = sum(suite.limits) if timed else 0.0
     jobs = []
     for c, start in enumerate(range(0, n, size) if n else [0]):  # a suite without tests still runs its program
         limits = list(suite.limits[start : start + size])
         if timed:
-            budget = suite.budget if suite.budget is not None else total
-            timeout = (budget * sum(limits) / total if total > 0 else 0.0) + suite.slack
+            chunk = sum(limits)
+            timeout = (chunk if suite.budget is None else min(suite.budget, chunk)) + suite.slack
         else:
             timeout = (suite.budget if suite.budget is not None else UNTIMED_BUDGET) + suite.slack
         jobs.append(harness.job(f"{suite.id}#{c}", suite.code, suite.call, list(suite.arguments[start : start + size]),
-                                limits, timeout, suite.prelude))
+                                limits, timeout))
     return jobs
 
 

@@ -36,20 +36,19 @@ def sandbox_config(workers: int, memory_mb: int = 4096) -> SandboxConfig:
     return SandboxConfig(workers=workers, banned_modules=(), memory_mb=memory_mb, check_determinism=False)
 
 
-def program(code: str, call: Call, prelude: str = "") -> str:
+def program(code: str, call: Call) -> str:
     """The job program around `code`. `from __future__` imports of `code` move to the very top, where
     Python requires them."""
     future, body = _split_future(code)
     entry = (f"def {ENTRY}(_se_limit, *args):\n"
              f"    return _se_measure(_se_limit, {call.target}, args, {call.post or 'None'})\n")
-    return "\n".join(part for part in (future, CHILD_SOURCE, prelude, body, entry) if part)
+    return "\n".join(part for part in (future, CHILD_SOURCE, body, entry) if part)
 
 
-def job(job_id: str, code: str, call: Call, arguments: list[str], limits: list[float | None], timeout: float,
-        prelude: str = "") -> Job:
+def job(job_id: str, code: str, call: Call, arguments: list[str], limits: list[float | None], timeout: float) -> Job:
     """`arguments[i]` is the argument-list source of test i; `limits[i]` its time limit in seconds (None: none)."""
     inputs = [f"{limit!r}, {args}" if args else repr(limit) for limit, args in zip(limits, arguments)]
-    return Job(job_id, program(code, call, prelude), inputs, entry=ENTRY, timeout=timeout, check_determinism=False)
+    return Job(job_id, program(code, call), inputs, entry=ENTRY, timeout=timeout, check_determinism=False)
 
 
 def _split_future(code: str) -> tuple[str, str]:
