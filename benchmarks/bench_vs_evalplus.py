@@ -66,10 +66,10 @@ def write_samples(dataset: str, data_dir: Path, out: Path) -> int:
     return len(tasks)
 
 
-def run_ours(dataset: str, samples: Path, out: Path, workers: int, cache: Path) -> float:
+def run_ours(dataset: str, samples: Path, out: Path, workers: int, cache: Path, data_dir: Path) -> float:
     env = {**os.environ, "SELFEVOLVE_CACHE_DIR": str(cache)}
     cmd = [sys.executable, "-m", "selfevolve", "bench", "score", dataset + "+", "--samples", str(samples),
-           "--out", str(out), "--workers", str(workers)]
+           "--out", str(out), "--workers", str(workers), "--data-dir", str(data_dir)]
     start = time.perf_counter()
     subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL)
     return time.perf_counter() - start
@@ -126,9 +126,9 @@ def main() -> None:
         n_samples = n_tasks * len(KINDS)
         ours_out = work / f"{dataset}_ours.json"
         # expected outputs first (not timed): each side computes and caches its own
-        run_ours(dataset, samples, ours_out, args.workers, work / "ours-cache")
+        run_ours(dataset, samples, ours_out, args.workers, work / "ours-cache", args.data_dir)
         run_evalplus(args.evalplus_python, dataset, samples, args.workers, data_copy, work / "evalplus-cache")
-        ours_s = run_ours(dataset, samples, ours_out, args.workers, work / "ours-cache")
+        ours_s = run_ours(dataset, samples, ours_out, args.workers, work / "ours-cache", args.data_dir)
         theirs_s = run_evalplus(args.evalplus_python, dataset, samples, args.workers, data_copy, work / "evalplus-cache")
         agree, total, disagreements = compare(dataset, ours_out, samples)
         print(f"\n## {dataset}+: {n_tasks} tasks x {len(KINDS)} samples = {n_samples} samples")

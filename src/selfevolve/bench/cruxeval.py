@@ -20,7 +20,7 @@ from typing import Sequence
 
 from selfevolve.bench import harness
 from selfevolve.bench.data import dataset_path, read_jsonl
-from selfevolve.bench.execution import TestRunner, TestSuite
+from selfevolve.bench.execution import SuiteRunner, CallSuite
 from selfevolve.bench.suite import Prompt, ScoreOptions, Verdicts
 from selfevolve.bench.values import DecodeError, decode, measurement
 from selfevolve.sandbox.compare import parse_literal
@@ -219,9 +219,9 @@ class CruxEvalSuite:
         arguments = {(tid, k): call_arguments(extract_input_answer(text, self.cot))
                      for tid, texts in answers.items() for k, text in enumerate(texts)}
         runnable = sorted({(tid, args) for (tid, _), args in arguments.items() if args is not None})
-        suites = [TestSuite(f"crux-{n}", by_id[tid].code, harness.Call("f"), [args], [TIMEOUT], budget=TIMEOUT, slack=1.0)
+        suites = [CallSuite(f"crux-{n}", by_id[tid].code, harness.Call("f"), [args], [TIMEOUT], budget=TIMEOUT, slack=1.0)
                   for n, (tid, args) in enumerate(runnable)]
-        with TestRunner(options.workers) as runner:
+        with SuiteRunner(options.workers) as runner:
             results = dict(zip(runnable, runner.run(suites)))
         return {tid: [arguments[(tid, k)] is not None
                       and _matches_output(by_id[tid], results[(tid, arguments[(tid, k)])])

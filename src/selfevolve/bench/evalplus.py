@@ -24,7 +24,7 @@ from selfevolve.bench.evalplus_data import FILES, PlusTask, load_tasks
 from selfevolve.bench.evalplus_oracle import (
     Expected, ExpectedCache, candidate_call, check_outputs, run_budget, split_inputs, time_limits,
 )
-from selfevolve.bench.execution import TestRunner, TestSuite
+from selfevolve.bench.execution import SuiteRunner, CallSuite
 from selfevolve.bench.sanitize import sanitize
 from selfevolve.bench.suite import Prompt, ScoreOptions, Verdicts
 from selfevolve.bench.values import arguments_source
@@ -74,11 +74,13 @@ class EvalPlusSuite:
         return {"solution": sanitize(solution, task.entry_point), "raw": text}
 
     def score(self, tasks: Sequence[PlusTask], samples: dict[str, list[dict]], options: ScoreOptions) -> Verdicts:
+        if self.sha256 is None:
+            raise RuntimeError("EvalPlusSuite.score needs load() first: expected outputs are cached by the dataset's sha256")
         by_id = {t.task_id: t for t in tasks}
         programs = {tid: [self.program(by_id[tid], rec) for rec in recs] for tid, recs in samples.items()}
         scored = [by_id[tid] for tid in samples]
-        with TestRunner(options.workers) as runner:
-            cache = ExpectedCache(options.cache_dir or cache_dir(), self.sha256 or "unknown")
+        with SuiteRunner(options.workers) as runner:
+            cache = ExpectedCache(options.cache_dir or cache_dir(), self.sha256)
             expected = cache.get(scored, runner)
             unique = sorted({(tid, code) for tid, codes in programs.items() for code in codes})
             base = _run_split(by_id, unique, "base", expected, runner)
@@ -100,7 +102,7 @@ class EvalPlusSuite:
 
 
 def _run_split(tasks: dict[str, PlusTask], pairs: list[tuple[str, str]], split: str,
-               expected: dict[str, dict[str, Expected]], runner: TestRunner) -> dict[tuple[str, str], bool]:
+               expected: dict[str, dict[str, Expected]], runner: SuiteRunner) -> dict[tuple[str, str], bool]:
     """Run each (task_id, program) on the split's inputs; True where every output passes."""
     arguments: dict[str, list[str]] = {}
     suites = []
@@ -109,7 +111,7 @@ def _run_split(tasks: dict[str, PlusTask], pairs: list[tuple[str, str]], split: 
         if tid not in arguments:
             arguments[tid] = [arguments_source(a) for a in split_inputs(task, split)]
         limits = time_limits(exp.seconds)
-        suites.append(TestSuite(f"{split}-{k}", code, candidate_call(task), arguments[tid], limits,
+        suites.append(CallSuite(f"{split}-{k}", code, candidate_call(task), arguments[tid], limits,
                                 budget=run_budget(limits), output_chars=exp.longest))
     results = runner.run(suites)
     return {pair: r.ok and check_outputs(tasks[pair[0]], split, r.outputs, expected[pair[0]][split])

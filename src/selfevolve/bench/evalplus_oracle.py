@@ -25,12 +25,11 @@ from typing import Any
 import numpy as np
 
 from selfevolve.bench import harness
-from selfevolve.bench.execution import TestRunner, TestSuite
+from selfevolve.bench.execution import SuiteRunner, CallSuite
 from selfevolve.bench.evalplus_data import PlusTask
 from selfevolve.bench.values import DecodeError, arguments_source, decode, measurement
 
 CACHE_FORMAT = 1  # bump when what is cached changes
-CANONICAL_TIMEOUT = 900.0  # seconds for all of one task's inputs on the canonical solution
 SPLITS = ("base", "plus")
 
 # EvalPlus 0.3.1 evalplus/eval/_special_oracle.py: MBPP tasks checked by set equality or `is not None`
@@ -74,7 +73,7 @@ class ExpectedCache:
     def __init__(self, root: Path, dataset_sha256: str):
         self.dir = Path(root) / f"evalplus-{dataset_sha256}-v{CACHE_FORMAT}"
 
-    def get(self, tasks: Sequence[PlusTask], runner: TestRunner) -> dict[str, dict[str, Expected]]:
+    def get(self, tasks: Sequence[PlusTask], runner: SuiteRunner) -> dict[str, dict[str, Expected]]:
         """{task_id: {"base": Expected, "plus": Expected}} for `tasks`, computing the missing ones."""
         found = {t.task_id: self._load(t.task_id) for t in tasks}
         missing = [t for t in tasks if found[t.task_id] is None]
@@ -104,7 +103,7 @@ class ExpectedCache:
         os.replace(tmp, path)  # atomic: a killed run leaves no half-written entry
 
 
-def compute_expected(tasks: Sequence[PlusTask], runner: TestRunner) -> list[dict[str, Expected]]:
+def compute_expected(tasks: Sequence[PlusTask], runner: SuiteRunner) -> list[dict[str, Expected]]:
     """Run each canonical solution on its base and plus inputs in the sandbox, without time limits.
 
     Where a split's run fails (an input needs more than the sandbox's 4 GiB, or its output is over
@@ -121,13 +120,13 @@ def compute_expected(tasks: Sequence[PlusTask], runner: TestRunner) -> list[dict
     return [{split: expected[(task.task_id, split)] for split in SPLITS} for task in tasks]
 
 
-def _canonical_suite(task: PlusTask, split: str, which: Sequence[int]) -> TestSuite:
+def _canonical_suite(task: PlusTask, split: str, which: Sequence[int]) -> CallSuite:
     inputs = split_inputs(task, split)
-    return TestSuite(f"{task.task_id}:{split}", task.canonical_program, canonical_call(task),
+    return CallSuite(f"{task.task_id}:{split}", task.canonical_program, canonical_call(task),
                      [arguments_source(inputs[i]) for i in which], [None] * len(which))
 
 
-def _expected_one_by_one(task: PlusTask, split: str, runner: TestRunner) -> Expected:
+def _expected_one_by_one(task: PlusTask, split: str, runner: SuiteRunner) -> Expected:
     n = len(split_inputs(task, split))
     results = runner.run([_canonical_suite(task, split, [i]) for i in range(n)])
     failed = [i for i, r in enumerate(results) if not r.ok]
@@ -148,7 +147,7 @@ def time_limits(seconds: Sequence[float], min_time_limit: float = 1.0, factor: f
 
 def run_budget(limits: Sequence[float]) -> float:
     """EvalPlus's limit for a whole run: min(60, sum of the test limits) (+ 1 s, + 1 s it waits on join:
-    the `slack` of `execution.TestSuite`)."""
+    the `slack` of `execution.CallSuite`)."""
     return min(60.0, sum(limits))
 
 

@@ -5,7 +5,8 @@ The sandbox bounds a job's result record by (inputs x the largest output allowed
 in 32 bits. Most expected outputs are short, some are not (a HumanEval+ output reaches 12 MB), so jobs
 run in one of two sandboxes: outputs up to 1 MB (up to 700 inputs per job), or up to 64 MB (11 inputs
 per job). A suite whose output sizes are unknown (the canonical solution's first run) starts in the
-small one and moves to the large one where an output did not fit.
+small one and moves to the large one where an output did not fit (so does any suite whose output
+turned out longer than its bound).
 
 Each chunk's job may run for min(the suite's budget, the sum of its tests' limits) plus a slack for
 start-up and for encoding results (EvalPlus's budget is min(60 s, sum of the limits) for a whole run;
@@ -29,7 +30,7 @@ UNTIMED_BUDGET = 900.0  # seconds for a suite without per-test limits (the canon
 
 
 @dataclass(frozen=True)
-class TestSuite:
+class CallSuite:
     """One program and its tests: `arguments[i]` (argument-list source) under `limits[i]` seconds (None:
     none). `budget` caps the summed time of all tests (None: the sum of the limits); `slack` seconds are
     added per job for start-up. `output_chars` is a bound on any output's repr length, when known.
@@ -61,29 +62,30 @@ def chunk_size(max_output_chars: int) -> int:
     return max(1, (_RECORD_LIMIT - _RECORD_FIXED) // ((max_output_chars + 16) * 6))
 
 
-class TestRunner:
+class SuiteRunner:
     """Owns the two sandboxes (started on first use); use as a context manager."""
 
     def __init__(self, workers: int):
         self.workers = workers
         self._sandboxes: dict[int, Sandbox] = {}
 
-    def __enter__(self) -> TestRunner:
+    def __enter__(self) -> SuiteRunner:
         return self
 
     def __exit__(self, *exc) -> None:
         for sb in self._sandboxes.values():
             sb.close()
 
-    def run(self, suites: Sequence[TestSuite]) -> list[SuiteResult]:
+    def run(self, suites: Sequence[CallSuite]) -> list[SuiteResult]:
         small = [s.output_chars is None or 2 * s.output_chars + 1024 <= SMALL_OUTPUT_CHARS for s in suites]
         results: list[SuiteResult | None] = [None] * len(suites)
         for tier, members in ((SMALL_OUTPUT_CHARS, [i for i, f in enumerate(small) if f]),
                               (LARGE_OUTPUT_CHARS, [i for i, f in enumerate(small) if not f])):
             for i, r in zip(members, self._run_tier(tier, [suites[i] for i in members])):
                 results[i] = r
-        retry = [i for i, r in enumerate(results) if r.status is Status.OUTPUT_LIMIT and small[i]
-                 and suites[i].output_chars is None]
+        # an output over the small bound (unknown sizes, or a candidate's longer text for an equal value,
+        # e.g. 0.30000000000000004 for 0.3) gets a second run with the large one
+        retry = [i for i, r in enumerate(results) if r.status is Status.OUTPUT_LIMIT and small[i]]
         for i, r in zip(retry, self._run_tier(LARGE_OUTPUT_CHARS, [suites[i] for i in retry])):
             results[i] = r
         return results  # type: ignore[return-value]
@@ -94,7 +96,7 @@ class TestRunner:
             self._sandboxes[max_output_chars] = Sandbox(config)
         return self._sandboxes[max_output_chars]
 
-    def _run_tier(self, max_output_chars: int, suites: Sequence[TestSuite]) -> list[SuiteResult]:
+    def _run_tier(self, max_output_chars: int, suites: Sequence[CallSuite]) -> list[SuiteResult]:
         if not suites:
             return []
         size = chunk_size(max_output_chars)
@@ -109,7 +111,7 @@ class TestRunner:
         return [_join(parts) for parts in per_suite]
 
 
-def _chunk_jobs(suite: TestSuite, size: int) -> list[Job]:
+def _chunk_jobs(suite: CallSuite, size: int) -> list[Job]:
     n = len(suite.arguments)
     timed = n > 0 and all(lim is not None for lim in suite.limits)
     jobs = []

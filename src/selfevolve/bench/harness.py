@@ -32,7 +32,7 @@ def sandbox_config(workers: int, memory_mb: int = 4096) -> SandboxConfig:
     No banned-module list (EvalPlus and LiveCodeBench ban none, and solutions use `time`, `hashlib`,
     `random`); the sandbox's process isolation, rlimits and runtime refusals all still apply. 4 GiB of
     address space as EvalPlus allows; one run per job (benchmarks have no determinism check).
-    `execution.TestRunner` sets the largest output per sandbox."""
+    `execution.SuiteRunner` sets the largest output per sandbox."""
     return SandboxConfig(workers=workers, banned_modules=(), memory_mb=memory_mb, check_determinism=False)
 
 

@@ -33,7 +33,7 @@ from typing import Sequence
 
 from selfevolve.bench import harness
 from selfevolve.bench.data import DataNotFound, dataset_path
-from selfevolve.bench.execution import TestRunner, TestSuite
+from selfevolve.bench.execution import SuiteRunner, CallSuite
 from selfevolve.bench.suite import Prompt, ScoreOptions, Verdicts
 from selfevolve.bench.values import DecodeError, arguments_source, decode, measurement
 
@@ -241,7 +241,7 @@ class LiveCodeBenchSuite:
             if suite is not None:
                 suites.append(suite)
                 runnable.append((tid, code))
-        with TestRunner(options.workers) as runner:
+        with SuiteRunner(options.workers) as runner:
             results = dict(zip(runnable, runner.run(suites)))
         passed = {pair: pair in results and _passes(by_id[pair[0]], results[pair]) for pair in unique}
         return Verdicts(correct={tid: [passed[(tid, c)] for c in cs] for tid, cs in codes.items()})
@@ -254,7 +254,7 @@ def _solution(record: dict, task_id: str) -> str:
     raise ValueError(f"sample of {task_id} has neither a `solution` nor a `completion` string")
 
 
-def _test_suite(suite_id: str, task: LcbTask, code: str) -> TestSuite | None:
+def _test_suite(suite_id: str, task: LcbTask, code: str) -> CallSuite | None:
     limits = [TEST_TIMEOUT] * len(task.inputs)
     if task.func_name:
         try:
@@ -262,12 +262,12 @@ def _test_suite(suite_id: str, task: LcbTask, code: str) -> TestSuite | None:
         except (json.JSONDecodeError, TypeError) as e:
             raise ValueError(f"LiveCodeBench task {task.task_id} has a functional test that is not JSON lines: {e}") from None
         program = IMPORTS + "\n" + code + "\n\n" + functional_target(task, code)
-        return TestSuite(suite_id, program, harness.Call("_se_lcb_target()", "_se_list_if_tuple"), arguments, limits,
+        return CallSuite(suite_id, program, harness.Call("_se_lcb_target()", "_se_list_if_tuple"), arguments, limits,
                          max_tests_per_job=TESTS_PER_JOB)
     wrapped = wrap_stdin_program(code)
     if wrapped is None:
         return None
-    return TestSuite(suite_id, wrapped + "\n" + STDIN_RUNNER, harness.Call("_se_lcb_stdin"),
+    return CallSuite(suite_id, wrapped + "\n" + STDIN_RUNNER, harness.Call("_se_lcb_stdin"),
                      [arguments_source([text]) for text in task.inputs], limits, max_tests_per_job=TESTS_PER_JOB)
 
 

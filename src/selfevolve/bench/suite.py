@@ -11,9 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, Sequence
 
-# How the prompt reaches the model: "base" = raw text to a model without a chat template,
-# "chat" = the model's own chat template (transformers), "api" = an OpenAI-compatible chat endpoint.
-STYLES = ("base", "chat", "api")
+# A suite renders its prompt for one of three styles: "base" = raw text to a model without a chat
+# template, "chat" = the model's own chat template (transformers), "api" = an OpenAI-compatible endpoint.
 
 
 @dataclass(frozen=True)

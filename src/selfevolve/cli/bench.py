@@ -23,8 +23,10 @@ def _options(workers: int, math_timeout: float):
 
 
 def _suite(name: str, cot: bool, math_template: str, lcb_start: Optional[str], lcb_end: Optional[str]):
-    from selfevolve.bench.registry import make_suite
+    from selfevolve.bench.registry import MATH_TEMPLATES, make_suite
 
+    if math_template not in MATH_TEMPLATES:
+        raise typer.BadParameter(f"--math-template {math_template!r}: use one of {', '.join(MATH_TEMPLATES)}")
     try:
         return make_suite(name, cot=cot, math_template=math_template, lcb_start_date=lcb_start, lcb_end_date=lcb_end)
     except ValueError as e:
