@@ -66,7 +66,9 @@ def test_functional_tests(suite_and_tasks):
     wrong = TWO_SUM.replace("return (seen[target - x], i)", "return [i, seen[target - x]]")
     eq = ("class E:\n    def __eq__(self, o):\n        return True\n\n"
           "class Solution:\n    def twoSum(self, nums, target):\n        print('[0, 1]')\n        return E()\n")
-    assert _score(suite_and_tasks, "lc-1", [TWO_SUM, wrong, eq, "class Solution:\n    pass\n"]) == [True, False, False, False]
+    main_block = TWO_SUM + "\nif __name__ == '__main__':\n    print(Solution().twoSum([1], int(input())))\n"
+    assert _score(suite_and_tasks, "lc-1", [TWO_SUM, wrong, eq, "class Solution:\n    pass\n", main_block]) == [
+        True, False, False, False, True]  # LiveCodeBench never runs a __main__ block of a functional solution
 
 
 def test_stdin_tests(suite_and_tasks):

@@ -4,6 +4,8 @@ code to run; `harness.program` reads this file as text and puts it before the pr
 What it does, in the job process:
 
 * silences the program: stdout/stderr go to a sink (EvalPlus's `swallow_io`), stdin reads fail;
+* `_se_arguments(i)` rebuilds test i's arguments from the tagged JSON the parent put in the program
+  (`_SE_INPUTS`), fresh for every call (EvalPlus deep-copies them);
 * `_se_measure(limit, fn, args, post)` calls the entry point once, times the call, fails the job when
   the call took longer than `limit` seconds (EvalPlus's per-test limit; the job's own wall-clock limit,
   enforced from outside by the sandbox, bounds the calls that never return), and returns the value as
@@ -89,6 +91,40 @@ _SE_BASES = (
 )
 
 
+def _se_decode(v):
+    """Tagged JSON (parsed) -> a fresh value: each call gets its own copy of its arguments."""
+    if _se_type(v) is list:
+        return [_se_decode(x) for x in v]
+    if _se_type(v) is not dict:
+        return v
+    (tag, body), = v.items()
+    if tag == "t":
+        return tuple(_se_decode(x) for x in body)
+    if tag == "d":
+        return {_se_decode(k): _se_decode(x) for k, x in body}
+    if tag == "s":
+        return {_se_decode(x) for x in body}
+    if tag == "f":
+        return frozenset(_se_decode(x) for x in body)
+    if tag == "i":
+        return int(body, 16)
+    if tag == "b":
+        return bytes.fromhex(body)
+    if tag == "c":
+        return complex(body[0], body[1])
+    raise ValueError(f"unknown tag {tag!r} in a test input")
+
+
+_se_parsed_inputs = []
+
+
+def _se_arguments(index):
+    """The argument list of test `index`, from the job's `_SE_INPUTS` (tagged JSON text)."""
+    if not _se_parsed_inputs:
+        _se_parsed_inputs.append(_se_json.loads(_SE_INPUTS))
+    return [_se_decode(a) for a in _se_parsed_inputs[0][index]]
+
+
 def _se_measure(limit, fn, args, post=None):
     start = _se_clock()
     out = fn(*args)
@@ -98,6 +134,12 @@ def _se_measure(limit, fn, args, post=None):
     if post is not None:
         out = post(out)
     return repr(spent) + "|" + _se_dumps(_se_encode(out))
+
+
+def input(prompt=""):
+    """The program's `input()`: stdin is not readable in a test (EvalPlus gives a write-only stdin).
+    A function of the program, so that a call in code that never runs passes the sandbox's static check."""
+    raise OSError("stdin is not readable in a benchmark test")
 
 
 def _se_not_none(out):
@@ -116,3 +158,6 @@ def _se_list_if_tuple(out):
 
 
 _se_sys.stdout = _se_sys.stderr = _se_sys.stdin = _SeSink()
+# EvalPlus and CRUXEval exec the program in an empty dict, where `__name__` is the builtins module's:
+# an `if __name__ == "__main__":` block does not run there, nor here.
+__name__ = "builtins"

@@ -219,8 +219,8 @@ class CruxEvalSuite:
         arguments = {(tid, k): call_arguments(extract_input_answer(text, self.cot))
                      for tid, texts in answers.items() for k, text in enumerate(texts)}
         runnable = sorted({(tid, args) for (tid, _), args in arguments.items() if args is not None})
-        suites = [CallSuite(f"crux-{n}", by_id[tid].code, harness.Call("f"), [args], [TIMEOUT], budget=TIMEOUT, slack=1.0)
-                  for n, (tid, args) in enumerate(runnable)]
+        suites = [CallSuite(f"crux-{n}", by_id[tid].code, harness.Call("f"), [TIMEOUT], sources=[args], budget=TIMEOUT,
+                            slack=1.0) for n, (tid, args) in enumerate(runnable)]
         with SuiteRunner(options.workers) as runner:
             results = dict(zip(runnable, runner.run(suites)))
         return {tid: [arguments[(tid, k)] is not None

@@ -27,7 +27,6 @@ from selfevolve.bench.evalplus_oracle import (
 from selfevolve.bench.execution import SuiteRunner, CallSuite
 from selfevolve.bench.sanitize import sanitize
 from selfevolve.bench.suite import Prompt, ScoreOptions, Verdicts
-from selfevolve.bench.values import arguments_source
 
 INSTRUCTION_PREFIX = (
     "Please provide a self-contained Python script that solves the following problem in a markdown code block:"
@@ -104,14 +103,11 @@ class EvalPlusSuite:
 def _run_split(tasks: dict[str, PlusTask], pairs: list[tuple[str, str]], split: str,
                expected: dict[str, dict[str, Expected]], runner: SuiteRunner) -> dict[tuple[str, str], bool]:
     """Run each (task_id, program) on the split's inputs; True where every output passes."""
-    arguments: dict[str, list[str]] = {}
     suites = []
     for k, (tid, code) in enumerate(pairs):
         task, exp = tasks[tid], expected[tid][split]
-        if tid not in arguments:
-            arguments[tid] = [arguments_source(a) for a in split_inputs(task, split)]
         limits = time_limits(exp.seconds)
-        suites.append(CallSuite(f"{split}-{k}", code, candidate_call(task), arguments[tid], limits,
+        suites.append(CallSuite(f"{split}-{k}", code, candidate_call(task), limits, values=split_inputs(task, split),
                                 budget=run_budget(limits), output_chars=exp.longest))
     results = runner.run(suites)
     return {pair: r.ok and check_outputs(tasks[pair[0]], split, r.outputs, expected[pair[0]][split])

@@ -27,7 +27,7 @@ import numpy as np
 from selfevolve.bench import harness
 from selfevolve.bench.execution import SuiteRunner, CallSuite
 from selfevolve.bench.evalplus_data import PlusTask
-from selfevolve.bench.values import DecodeError, arguments_source, decode, measurement
+from selfevolve.bench.values import DecodeError, decode, measurement
 
 CACHE_FORMAT = 1  # bump when what is cached changes
 SPLITS = ("base", "plus")
@@ -122,8 +122,8 @@ def compute_expected(tasks: Sequence[PlusTask], runner: SuiteRunner) -> list[dic
 
 def _canonical_suite(task: PlusTask, split: str, which: Sequence[int]) -> CallSuite:
     inputs = split_inputs(task, split)
-    return CallSuite(f"{task.task_id}:{split}", task.canonical_program, canonical_call(task),
-                     [arguments_source(inputs[i]) for i in which], [None] * len(which))
+    return CallSuite(f"{task.task_id}:{split}", task.canonical_program, canonical_call(task), [None] * len(which),
+                     values=[inputs[i] for i in which])
 
 
 def _expected_one_by_one(task: PlusTask, split: str, runner: SuiteRunner) -> Expected:

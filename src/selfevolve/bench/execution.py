@@ -31,8 +31,9 @@ UNTIMED_BUDGET = 900.0  # seconds for a suite without per-test limits (the canon
 
 @dataclass(frozen=True)
 class CallSuite:
-    """One program and its tests: `arguments[i]` (argument-list source) under `limits[i]` seconds (None:
-    none). `budget` caps the summed time of all tests (None: the sum of the limits); `slack` seconds are
+    """One program and its tests: test i calls `call` on `values[i]` (an argument list of builtin values)
+    or on `sources[i]` (argument-list source text; exactly one of the two), under `limits[i]` seconds
+    (None: none). `budget` caps the summed time of all tests (None: the sum of the limits); `slack` seconds are
     added per job for start-up. `output_chars` is a bound on any output's repr length, when known.
     `max_tests_per_job` bounds a job's size below what the output size allows: a test that never
     returns is only stopped by its job's wall-clock limit, so smaller jobs waste less time on it."""
@@ -40,8 +41,9 @@ class CallSuite:
     id: str
     code: str
     call: harness.Call
-    arguments: Sequence[str]
     limits: Sequence[float | None]
+    values: Sequence | None = None
+    sources: Sequence[str] | None = None
     budget: float | None = None
     slack: float = 2.0
     output_chars: int | None = None
@@ -112,7 +114,7 @@ class SuiteRunner:
 
 
 def _chunk_jobs(suite: CallSuite, size: int) -> list[Job]:
-    n = len(suite.arguments)
+    n = len(suite.limits)
     timed = n > 0 and all(lim is not None for lim in suite.limits)
     jobs = []
     for c, start in enumerate(range(0, n, size) if n else [0]):  # a suite without tests still runs its program
@@ -122,8 +124,10 @@ def _chunk_jobs(suite: CallSuite, size: int) -> list[Job]:
             timeout = (chunk if suite.budget is None else min(suite.budget, chunk)) + suite.slack
         else:
             timeout = (suite.budget if suite.budget is not None else UNTIMED_BUDGET) + suite.slack
-        jobs.append(harness.job(f"{suite.id}#{c}", suite.code, suite.call, list(suite.arguments[start : start + size]),
-                                limits, timeout))
+        part = slice(start, start + size)
+        jobs.append(harness.job(f"{suite.id}#{c}", suite.code, suite.call, limits, timeout,
+                                sources=None if suite.sources is None else list(suite.sources[part]),
+                                values=None if suite.values is None else list(suite.values[part])))
     return jobs
 
 

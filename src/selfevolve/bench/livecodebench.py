@@ -35,7 +35,7 @@ from selfevolve.bench import harness
 from selfevolve.bench.data import DataNotFound, dataset_path
 from selfevolve.bench.execution import SuiteRunner, CallSuite
 from selfevolve.bench.suite import Prompt, ScoreOptions, Verdicts
-from selfevolve.bench.values import DecodeError, arguments_source, decode, measurement
+from selfevolve.bench.values import DecodeError, decode, measurement
 
 FOLDER = "livecodebench"
 TEST_TIMEOUT = 6.0  # seconds per test (testing_util.run_test's default)
@@ -61,6 +61,8 @@ IMPORTS = (
     "from json import *\nfrom builtins import *\nfrom typing import *\nimport string\nimport re\nimport datetime\n"
     "import collections\nimport heapq\nimport bisect\nimport copy\nimport math\nimport random\nimport statistics\n"
     "import itertools\nimport functools\nimport operator\nimport io\nimport sys\nimport json\nsys.setrecursionlimit(50000)\n"
+    # LiveCodeBench execs the program as a module named tmp_sol
+    "__name__ = 'tmp_sol'\n"
 )
 # After a stdin program: LiveCodeBench's patches of stdin, input() and open(), as plain functions
 # (the sandbox refuses the real input()); the program's stdout is captured per test.
@@ -258,17 +260,17 @@ def _test_suite(suite_id: str, task: LcbTask, code: str) -> CallSuite | None:
     limits = [TEST_TIMEOUT] * len(task.inputs)
     if task.func_name:
         try:
-            arguments = [arguments_source([json.loads(line) for line in text.split("\n")]) for text in task.inputs]
+            arguments = [[json.loads(line) for line in text.split("\n")] for text in task.inputs]
         except (json.JSONDecodeError, TypeError) as e:
             raise ValueError(f"LiveCodeBench task {task.task_id} has a functional test that is not JSON lines: {e}") from None
         program = IMPORTS + "\n" + code + "\n\n" + functional_target(task, code)
-        return CallSuite(suite_id, program, harness.Call("_se_lcb_target()", "_se_list_if_tuple"), arguments, limits,
-                         max_tests_per_job=TESTS_PER_JOB)
+        return CallSuite(suite_id, program, harness.Call("_se_lcb_target()", "_se_list_if_tuple"), limits,
+                         values=arguments, max_tests_per_job=TESTS_PER_JOB)
     wrapped = wrap_stdin_program(code)
     if wrapped is None:
         return None
-    return CallSuite(suite_id, wrapped + "\n" + STDIN_RUNNER, harness.Call("_se_lcb_stdin"),
-                     [arguments_source([text]) for text in task.inputs], limits, max_tests_per_job=TESTS_PER_JOB)
+    return CallSuite(suite_id, wrapped + "\n" + STDIN_RUNNER, harness.Call("_se_lcb_stdin"), limits,
+                     values=[[text] for text in task.inputs], max_tests_per_job=TESTS_PER_JOB)
 
 
 def _passes(task: LcbTask, result) -> bool:

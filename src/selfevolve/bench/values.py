@@ -1,5 +1,5 @@
-"""Values across the sandbox boundary, parent side: test inputs out as Python source, results back as
-tagged JSON (the format is described in `child.py`), decoded here with `json` — never `eval`.
+"""Values across the sandbox boundary, parent side: test inputs out and results back as tagged JSON
+(the format is described in `child.py`), decoded here with `json` — never `eval`.
 
 Decoded values are builtins only (plus `Opaque` for objects that are not), so comparing them with
 `==` runs no code a model wrote: an object whose `__eq__` always returns True arrives as
@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import json
 import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,8 +44,16 @@ def measurement(output: str) -> tuple[float, str]:
     return seconds, body
 
 
+_PLAIN_REPR = re.compile(r"'(?:[ -&(-\[\]-~]|\\[\\'])*'" + r'|"(?:[ !#-\[\]-~]|\\\\)*"')
+_ESCAPE = re.compile(r"\\(.)")
+
+
 def str_from_repr(output: str) -> str:
-    """The str whose repr is `output` (one string literal: `literal_eval` of a single token)."""
+    """The str whose repr is `output`. The usual case, printable ASCII with only `\\\\` and `\\'`
+    escapes (what our own results look like), is unescaped directly; anything else goes through
+    `literal_eval` of the single string token."""
+    if _PLAIN_REPR.fullmatch(output):
+        return _ESCAPE.sub(r"\1", output[1:-1])
     if output[:1] not in ("'", '"'):
         raise DecodeError(f"expected the repr of a str, got {output[:80]!r}")
     try:
@@ -91,31 +100,30 @@ def _untag(v: Any) -> Any:
     raise ValueError(f"unknown tag {tag!r}")
 
 
-def to_source(v: Any) -> str:
-    """Python source that rebuilds the builtin value `v` (a test input) in the job."""
+def encode(v: Any) -> Any:
+    """A builtin value (a test input) -> its tagged-JSON form (json.dumps it); `child._se_decode` reverses it."""
     t = type(v)
-    if v is None or t is bool or t is str or t is bytes:
-        return repr(v)
+    if v is None or t is bool or t is str or t is float:
+        return v
     if t is int:
-        return repr(v) if v.bit_length() <= _MAX_DECIMAL_BITS else hex(v)
-    if t is float:
-        return repr(v) if math.isfinite(v) else f"float({repr(v)!r})"
-    if t is complex:
-        return f"complex({to_source(v.real)}, {to_source(v.imag)})"
+        return v if v.bit_length() <= _MAX_DECIMAL_BITS else {"i": hex(v)}
     if t is list:
-        return "[" + ", ".join(to_source(x) for x in v) + "]"
+        return [encode(x) for x in v]
     if t is tuple:
-        inner = ", ".join(to_source(x) for x in v)
-        return f"({inner},)" if len(v) == 1 else f"({inner})"
+        return {"t": [encode(x) for x in v]}
     if t is dict:
-        return "{" + ", ".join(f"{to_source(k)}: {to_source(x)}" for k, x in v.items()) + "}"
+        return {"d": [[encode(k), encode(x)] for k, x in v.items()]}
     if t is set:
-        return "{" + ", ".join(to_source(x) for x in v) + "}" if v else "set()"
+        return {"s": [encode(x) for x in v]}
     if t is frozenset:
-        return f"frozenset({to_source(set(v))})"
-    raise TypeError(f"cannot write a {t.__name__} as a test input; inputs must be builtin values")
+        return {"f": [encode(x) for x in v]}
+    if t is bytes:
+        return {"b": v.hex()}
+    if t is complex:
+        return {"c": [v.real, v.imag]}
+    raise TypeError(f"cannot send a {t.__name__} as a test input; inputs must be builtin values")
 
 
-def arguments_source(args: list | tuple) -> str:
-    """An argument list (`f(<this>)`) for positional arguments `args`."""
-    return ", ".join(to_source(a) for a in args)
+def encode_arguments(argument_lists: list) -> str:
+    """Tagged JSON text of a list of argument lists (the `_SE_INPUTS` of a job)."""
+    return json.dumps([[encode(a) for a in args] for args in argument_lists], allow_nan=True)
