@@ -41,7 +41,7 @@ def load_tasks(dataset: str, path: Path) -> list[PlusTask]:
         raise ValueError(f"unknown EvalPlus dataset {dataset!r}; use one of {sorted(FILES)}")
     tasks = []
     for row in read_jsonl(path):
-        base, plus = row["base_input"], row["plus_input"]
+        base, plus = list(row["base_input"]), list(row["plus_input"])  # one MBPP+ task stores {} for none
         if dataset == "mbpp":
             number = int(row["task_id"].split("/")[-1])
             base, plus = mbpp_inputs(number, base), mbpp_inputs(number, plus)
