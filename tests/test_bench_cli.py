@@ -103,3 +103,20 @@ def test_a_killed_run_resumes_with_every_sample_exactly_once(env):
     assert len(counts) == 30 and set(counts.values()) == {1}
     data = json.loads((out / "cruxeval-o" / "results.json").read_text())
     assert len(data["tasks"]) == 30 and all(len(v["correct"]) == 1 for v in data["tasks"].values())
+
+
+def test_run_through_an_openai_compatible_endpoint(env):
+    from local_server import serve_in_thread
+    from selfevolve.llm import TransformersGenerator, load_model
+    from selfevolve.llm.server import create_app
+
+    model, tokenizer = load_model("tiny-coder", device="cpu")
+    out = env / "runs"
+    with serve_in_thread(create_app(TransformersGenerator(model, tokenizer), "tiny-coder")) as url:
+        res = CliRunner().invoke(app, ["run", "math500", "--generator", "openai", "--model", url, "--api-model",
+                                       "tiny-coder", "--limit", "2", "--max-new-tokens", "8", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    records = samples_file.read(out / "math500" / "samples.jsonl")
+    assert [r["task_id"] for r in records] == ["math500/0", "math500/1"]
+    assert all(isinstance(r["completion"], str) and r["finish_reason"] in ("stop", "length") for r in records)
+    assert json.loads((out / "math500" / "run.json").read_text())["style"] == "api"
