@@ -12,10 +12,12 @@ import pytest
 from selfevolve.config import load_config, preset_names
 from selfevolve.recipes.azr.config import AZRConfig
 from selfevolve.recipes.countdown.config import CountdownConfig, StudyConfig
+from selfevolve.recipes.meteor.config import MeteorConfig
 from selfevolve.recipes.sra_mcts.config import SRAMCTSConfig
 from selfevolve.tasks.countdown import generate_problems, render_prompt
 
-RECIPES = {"azr": AZRConfig, "countdown": CountdownConfig, "countdown-study": StudyConfig, "sra_mcts": SRAMCTSConfig}
+RECIPES = {"azr": AZRConfig, "countdown": CountdownConfig, "countdown-study": StudyConfig, "sra_mcts": SRAMCTSConfig,
+           "meteor": MeteorConfig}
 
 CONTEXT = {  # tokens, from each model's config.json
     "qwen2.5-coder-0.5b-instruct": 32_768,
