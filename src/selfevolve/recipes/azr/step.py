@@ -92,9 +92,9 @@ class Players:
                              "set chat_template=false (a base model reads the prompt text alone)")
 
     def render(self, prompt: str) -> str:
-        """The text the policy reads for a task prompt. Every prompt of the run passes through here
-        once: the generator samples from this text, and the trainer's prompt ids, the rollout rows
-        and the length limits are all taken from the same text (so they are the same tokens)."""
+        """The text the policy reads for a task prompt; every prompt it reads is made here. The
+        generator samples from this text, and the trainer's prompt ids, the rollout rows and the
+        length limits are all taken from the same text, so they are the same tokens."""
         if not self.chat_template:
             return prompt
         return self.tokenizer.apply_chat_template([{"role": "user", "content": prompt}], tokenize=False,
@@ -238,6 +238,7 @@ def solver_prompt_fits(cfg: AZRConfig, players: Players, task: CodeTask) -> bool
 
 
 def rendered_solver_prompt(cfg: AZRConfig, players: Players, task: CodeTask) -> str:
+    """The task's solver prompt as the policy reads it (`Players.render`)."""
     return players.render(solver_prompt(task, style=cfg.prompt_style))
 
 
