@@ -12,6 +12,8 @@ import os
 from collections import Counter
 from pathlib import Path
 
+from selfevolve.store.jsonl import read_jsonl
+
 
 class SamplesFileError(ValueError):
     """A samples file that cannot be read; the message names the line and the fix."""
@@ -44,18 +46,13 @@ def repair(path: Path) -> int:
 def read(path: Path) -> list[dict]:
     """Every record, in file order. Each must be a JSON object with a string `task_id`."""
     records = []
-    with open(path, encoding="utf-8") as f:
-        for number, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise SamplesFileError(f"{path}:{number} is not JSON ({e}); one JSON object per line is expected") from None
-            if not isinstance(record, dict) or not isinstance(record.get("task_id"), str):
-                raise SamplesFileError(f"{path}:{number} has no string `task_id`; each line needs task_id and "
-                                       f"solution or completion (EvalPlus's samples format)")
-            records.append(record)
+    for number, record, error in read_jsonl(path):
+        if error is not None:
+            raise SamplesFileError(f"{path}:{number} {error}; one JSON object per line is expected")
+        if not isinstance(record.get("task_id"), str):
+            raise SamplesFileError(f"{path}:{number} has no string `task_id`; each line needs task_id and "
+                                   f"solution or completion (EvalPlus's samples format)")
+        records.append(record)
     return records
 
 
