@@ -112,3 +112,16 @@ def test_sra_mcts_roles_share_one_vllm_engine():
     [[reply]] = chat.generate([[{"role": "user", "content": "Write f(x) that returns x + 1."}]],
                               SamplingParams(max_new_tokens=16, temperature=0.0))
     assert reply.token_ids and len(reply.logprobs) == len(reply.token_ids)
+
+
+def test_meteor_strong_and_judge_roles_open_on_vllm():
+    from selfevolve.llm import SamplingParams, TransformersGenerator, VLLMGenerator
+    from selfevolve.recipes.meteor.config import RolesConfig
+    from selfevolve.recipes.meteor.roles import Roles
+
+    roles = Roles.from_config(RolesConfig(weak="tiny-coder", strong="tiny-coder", judge="tiny-coder", generator="vllm"),
+                              chat_template=False)
+    assert roles.strong().generator is roles.judge().generator and isinstance(roles.judge().generator, VLLMGenerator)
+    assert isinstance(roles.weak().generator, TransformersGenerator)  # trained and beam-searched: stays local
+    [reply] = roles.strong().reply([[{"role": "user", "content": "def f(x):"}]], SamplingParams(max_new_tokens=16, temperature=0.0))
+    assert reply
