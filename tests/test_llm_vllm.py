@@ -28,7 +28,9 @@ TOLERANCE = 1e-3  # the project's bound between sampling and training log-probs 
 
 @pytest.fixture(scope="module")
 def engine():
-    return VLLMGenerator("tiny-coder", kv_cache_gib=0.25)
+    engine = VLLMGenerator("tiny-coder", kv_cache_gib=0.25)
+    yield engine
+    engine.close()  # vLLM's process-wide state goes with it, so a later test can start its own engine
 
 
 def recomputed(model, tokenizer, prompts, outs) -> list[torch.Tensor]:

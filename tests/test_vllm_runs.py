@@ -108,10 +108,13 @@ def test_sra_mcts_roles_share_one_vllm_engine():
     models = open_models(SRAMCTSConfig(model="tiny-coder", generator="vllm"))
     assert len({id(m) for m in models.values()}) == 1
     chat = next(iter(models.values()))
-    assert isinstance(chat.generator, VLLMGenerator) and chat.context_length == 512
-    [[reply]] = chat.generate([[{"role": "user", "content": "Write f(x) that returns x + 1."}]],
-                              SamplingParams(max_new_tokens=16, temperature=0.0))
-    assert reply.token_ids and len(reply.logprobs) == len(reply.token_ids)
+    try:
+        assert isinstance(chat.generator, VLLMGenerator) and chat.context_length == 512
+        [[reply]] = chat.generate([[{"role": "user", "content": "Write f(x) that returns x + 1."}]],
+                                  SamplingParams(max_new_tokens=16, temperature=0.0))
+        assert reply.token_ids and len(reply.logprobs) == len(reply.token_ids)
+    finally:
+        chat.generator.close()
 
 
 def test_meteor_strong_and_judge_roles_open_on_vllm():
@@ -121,7 +124,10 @@ def test_meteor_strong_and_judge_roles_open_on_vllm():
 
     roles = Roles.from_config(RolesConfig(weak="tiny-coder", strong="tiny-coder", judge="tiny-coder", generator="vllm"),
                               chat_template=False)
-    assert roles.strong().generator is roles.judge().generator and isinstance(roles.judge().generator, VLLMGenerator)
-    assert isinstance(roles.weak().generator, TransformersGenerator)  # trained and beam-searched: stays local
-    [reply] = roles.strong().reply([[{"role": "user", "content": "def f(x):"}]], SamplingParams(max_new_tokens=16, temperature=0.0))
-    assert reply
+    try:
+        assert roles.strong().generator is roles.judge().generator and isinstance(roles.judge().generator, VLLMGenerator)
+        assert isinstance(roles.weak().generator, TransformersGenerator)  # trained and beam-searched: stays local
+        [reply] = roles.strong().reply([[{"role": "user", "content": "def f(x):"}]], SamplingParams(max_new_tokens=16, temperature=0.0))
+        assert reply
+    finally:
+        roles.strong().generator.close()

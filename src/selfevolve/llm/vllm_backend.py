@@ -205,6 +205,19 @@ class VLLMGenerator:
         self.engine.collective_rpc("reload_weights", kwargs={"weights_iterator": weights, "is_checkpoint_format": True})
         self.engine.reset_prefix_cache()
 
+    def close(self) -> None:
+        """Shut the engine down and release vLLM's process-wide state (its distributed groups), so that
+        another engine can start in this process; the generator is unusable afterwards."""
+        import gc
+
+        from vllm.distributed.parallel_state import destroy_distributed_environment, destroy_model_parallel
+
+        self.engine.llm_engine.engine_core.shutdown()
+        del self.engine
+        gc.collect()
+        destroy_model_parallel()
+        destroy_distributed_environment()
+
     # ------------------------------------------------------------------ GPU memory between generations
 
     def sleep(self, level: int = 1) -> None:
