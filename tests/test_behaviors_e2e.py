@@ -21,7 +21,7 @@ from selfevolve.behaviors.types import BEHAVIORS
 from selfevolve.cli import _register, app
 from selfevolve.llm import OpenAIClient, SamplingParams, TransformersGenerator
 from selfevolve.llm.server import create_app
-from selfevolve.tasks.countdown.problem import write_jsonl
+from selfevolve.store.jsonl import write_jsonl
 from selfevolve.tinymodels.presets import SizePreset, qwen2_config
 from selfevolve.tinymodels.tokenizer import train_tokenizer
 

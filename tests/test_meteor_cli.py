@@ -59,7 +59,10 @@ def test_meteor_run_on_tiny_coder_counts_what_it_cannot_read_and_resumes(tmp_pat
     assert without_resumed(resumed) == without_resumed(summary)
     assert json.loads((tmp_path / "evaluate" / "evaluation.json").read_text()) == evaluation
     changed = runner.invoke(app, args + ["--set", "refine.max_iterations=3"])
-    assert changed.exit_code == 2 and "another config" in changed.output
+    assert changed.exit_code == 2 and "cannot change refine.max_iterations" in changed.output
+    allowed = runner.invoke(app, args + ["--set", "sandbox_workers=1"])  # a resource, free to change on resume
+    assert allowed.exit_code == 0, allowed.output
+    assert "sandbox_workers: 1" in (tmp_path / "config.yaml").read_text()
 
 
 def without_resumed(value):

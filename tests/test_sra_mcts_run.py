@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from scripted import CRITIC, JUDGE, PROPOSE, REFLECT, TRANSLATE, ScriptedModel, phase_counts, steps_of
-from selfevolve.config import load_config, preset_names
+from selfevolve.config import ConfigError, load_config, preset_names
 from selfevolve.llm.open import ChatModel
 from selfevolve.recipes.sra_mcts.config import SRAMCTSConfig
 from selfevolve.recipes.sra_mcts.prompts import INSTRUCTIONS
@@ -127,6 +127,8 @@ def test_resume_extends_a_run_and_a_fresh_run_refuses_an_old_directory(tmp_path)
     synth(None, out, resume=True, overrides=["limit=3"], models=same_model(more), progress=False)
     assert [r["problem_id"] for r in stored(out)] == ["q0", "q1", "q2"] and len(sft(out)) == 3
     assert all("Problem number 2" in p for prompts, _ in more.calls for p in prompts)
+    with pytest.raises(ConfigError, match="cannot change seed"):  # the search's random draws must stay the saved run's
+        synth(None, out, resume=True, overrides=["seed=7"], models=same_model(scripted()), progress=False)
 
 
 def test_tests_decide_what_is_kept_and_the_fields_are_recorded(tmp_path):

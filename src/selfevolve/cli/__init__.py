@@ -15,12 +15,13 @@ app = typer.Typer(
 
 def _register() -> None:
     """Attach the command groups (imported here so `selfevolve --help` stays quick to import)."""
-    from selfevolve.cli import azr, behaviors, countdown, meteor, models, sandbox, serve, sra_mcts, tiny
+    from selfevolve.cli import azr, behaviors, bench, countdown, meteor, models, sandbox, serve, sra_mcts, tiny
     from selfevolve.cli import eval as eval_cli
 
     app.command("azr")(azr.azr)
     app.add_typer(countdown.app, name="countdown")
     app.add_typer(behaviors.app, name="behaviors")
+    app.add_typer(bench.app, name="bench")
     app.add_typer(eval_cli.app, name="eval")
     app.add_typer(sandbox.app, name="sandbox")
     app.command("serve")(serve.serve)

@@ -14,7 +14,7 @@ from selfevolve.behaviors.evaluation import EVAL_SEED, evaluate_classifier, labe
 from selfevolve.behaviors.judge import BehaviorJudge, client_chat
 from selfevolve.behaviors.cache import ReplyCache
 from selfevolve.behaviors.types import BEHAVIORS
-from selfevolve.tasks.countdown.problem import read_jsonl, write_jsonl
+from selfevolve.store.jsonl import read_jsonl, write_jsonl
 
 app = typer.Typer(help="Cognitive behaviours: synthesise, count and filter.", no_args_is_help=True)
 console = Console()

@@ -17,7 +17,7 @@ from selfevolve.tasks.countdown import (
     score,
     solve,
 )
-from selfevolve.tasks.countdown.problem import read_jsonl, write_jsonl
+from selfevolve.store.jsonl import read_jsonl, write_jsonl
 
 app = typer.Typer(help="Countdown: reach a target with + - * / using each number once.", no_args_is_help=True)
 console = Console(stderr=True)

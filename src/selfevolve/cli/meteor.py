@@ -68,6 +68,18 @@ def _show(summary: dict) -> None:
     typer.echo(json.dumps(summary, indent=2))
 
 
+def _run_stage(stage, out: Path, preset, config, set_, questions, domain, **roles) -> None:
+    """Set up from the options, start (or resume) OUT, run `stage(records, roles, cfg, out)` and print its summary."""
+    from selfevolve.recipes.meteor.run import start_dir
+
+    def work():
+        cfg, records, models = _setup(preset, config, set_, questions, domain, **roles)
+        start_dir(out, cfg)
+        return stage(records[: cfg.max_questions], models, cfg, out)
+
+    _show(_guarded(work))
+
+
 @app.command("distill")
 def distill_cmd(questions: list[str] = QUESTIONS, out: Path = OUT, weak: Optional[str] = WEAK, strong: Optional[str] = STRONG,
                 weak_api_model: Optional[str] = WEAK_API, strong_api_model: Optional[str] = STRONG_API,
@@ -82,16 +94,9 @@ def distill_cmd(questions: list[str] = QUESTIONS, out: Path = OUT, weak: Optiona
       selfevolve meteor distill --preset code --weak ./llama3-8b --strong https://api.openai.com/v1 --strong-api-model gpt-4o -q DL.json -o out
     """
     from selfevolve.recipes.meteor.distill import distill
-    from selfevolve.recipes.meteor.run import start_dir
 
-    def work():
-        cfg, records, roles = _setup(preset, config, set_, questions, domain, weak=weak, strong=strong,
-                                     weak_api_model=weak_api_model, strong_api_model=strong_api_model,
-                                     api_key_env=api_key_env, device=device)
-        start_dir(out, cfg)
-        return distill(records[: cfg.max_questions], roles, cfg, out)
-
-    _show(_guarded(work))
+    _run_stage(distill, out, preset, config, set_, questions, domain, weak=weak, strong=strong,
+               weak_api_model=weak_api_model, strong_api_model=strong_api_model, api_key_env=api_key_env, device=device)
 
 
 @app.command("refine")
@@ -111,16 +116,9 @@ def refine_cmd(questions: list[str] = QUESTIONS, out: Path = OUT, weak: Optional
       selfevolve meteor refine --weak tiny-coder -q mbpp --set refine.feedback=tests -o runs/mbpp/refine
     """
     from selfevolve.recipes.meteor.refine import refine
-    from selfevolve.recipes.meteor.run import start_dir
 
-    def work():
-        cfg, records, roles = _setup(preset, config, set_, questions, domain, weak=weak, strong=strong,
-                                     weak_api_model=weak_api_model, strong_api_model=strong_api_model,
-                                     api_key_env=api_key_env, device=device)
-        start_dir(out, cfg)
-        return refine(records[: cfg.max_questions], roles, cfg, out)
-
-    _show(_guarded(work))
+    _run_stage(refine, out, preset, config, set_, questions, domain, weak=weak, strong=strong,
+               weak_api_model=weak_api_model, strong_api_model=strong_api_model, api_key_env=api_key_env, device=device)
 
 
 @app.command("self-train")
@@ -136,16 +134,10 @@ def self_train_cmd(questions: list[str] = QUESTIONS, out: Path = OUT, weak: Opti
 
       selfevolve meteor self-train --weak tiny-coder -q mbpp --set self_train.loss=dpo --set self_train.high_compute=sample -o out
     """
-    from selfevolve.recipes.meteor.run import start_dir
     from selfevolve.recipes.meteor.self_train import self_train
 
-    def work():
-        cfg, records, roles = _setup(preset, config, set_, questions, domain, weak=weak, judge=judge,
-                                     judge_api_model=judge_api_model, api_key_env=api_key_env, device=device)
-        start_dir(out, cfg)
-        return self_train(records[: cfg.max_questions], roles, cfg, out)
-
-    _show(_guarded(work))
+    _run_stage(self_train, out, preset, config, set_, questions, domain, weak=weak, judge=judge,
+               judge_api_model=judge_api_model, api_key_env=api_key_env, device=device)
 
 
 @app.command("evaluate")

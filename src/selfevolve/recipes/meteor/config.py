@@ -7,7 +7,7 @@ the presets `configs/meteor_{paper,code,cpu}.yaml` set them (`selfevolve meteor 
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -198,6 +198,11 @@ class MeteorConfig(BaseModel):
     """A METEOR run: roles, prompts, the three stages and the evaluation."""
 
     model_config = ConfigDict(extra="forbid")
+
+    # A rerun in the same directory continues the saved run: only these may differ from the saved config.
+    CHANGEABLE_ON_RESUME: ClassVar[tuple[str, ...]] = (
+        "max_questions", "sandbox_workers", "roles.device", "roles.api_concurrency", "roles.generation_batch_size",
+    )
 
     roles: RolesConfig = Field(default_factory=RolesConfig)
     prompts: PromptsConfig = Field(default_factory=PromptsConfig)

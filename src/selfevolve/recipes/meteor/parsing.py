@@ -41,16 +41,7 @@ def json_candidates(reply: str) -> list[object]:
 
 def parse_verdict(reply: str) -> VerdictReply:
     """The verdict of a refinement judge's reply (raises Unreadable)."""
-    candidates = json_candidates(reply)
-    if not candidates:
-        raise Unreadable("no JSON object in the reply")
-    problem = ""
-    for value in candidates:
-        try:
-            return _verdict(value)
-        except Unreadable as e:
-            problem = str(e)
-    raise Unreadable(problem)
+    return _first_readable(reply, _verdict, "no JSON object in the reply")
 
 
 def _verdict(value: object) -> VerdictReply:
@@ -67,13 +58,18 @@ def _verdict(value: object) -> VerdictReply:
 
 def parse_scores(reply: str, n_answers: int) -> list[dict[str, int]]:
     """The criteria scores of an evaluation judge's reply, one dict per answer in the order shown (raises Unreadable)."""
+    return _first_readable(reply, lambda value: _scores(value, n_answers), "no JSON list in the reply")
+
+
+def _first_readable(reply: str, read, none_found: str):
+    """`read` of the first JSON value in the reply it accepts; else Unreadable with the last reason."""
     candidates = json_candidates(reply)
     if not candidates:
-        raise Unreadable("no JSON list in the reply")
+        raise Unreadable(none_found)
     problem = ""
     for value in candidates:
         try:
-            return _scores(value, n_answers)
+            return read(value)
         except Unreadable as e:
             problem = str(e)
     raise Unreadable(problem)

@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from selfevolve.recipes.meteor.errors import RecordError
 from selfevolve.recipes.meteor.records import Record, check_unique
 from selfevolve.recipes.sra_mcts.problems import mbpp_synthesis_pool
+from selfevolve.store.jsonl import read_jsonl
 
 SHIPPED = {"mbpp": "mbpp_even.jsonl"}
 MBPP_DOMAIN = "Python programming"
@@ -75,22 +76,15 @@ def _meteor_json(path: Path, domain: str) -> list[Record]:
 
 def _jsonl(path: Path, domain: str) -> list[Record]:
     records = []
-    with path.open(encoding="utf-8") as lines:
-        for number, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise RecordError(f"{path}:{number}: not JSON ({e})") from None
-            if not isinstance(row, dict):
-                raise RecordError(f"{path}:{number}: each line must be a JSON object with id and question_content")
-            try:
-                records.append(Record.model_validate({"domain": domain, **row}))
-            except ValidationError as e:
-                err = e.errors()[0]
-                where = ".".join(str(p) for p in err["loc"])
-                raise RecordError(f"{path}:{number}: field {where}: {err['msg']}; see the record format in docs/meteor.md") from None
+    for number, row, error in read_jsonl(path):
+        if error is not None:
+            raise RecordError(f"{path}:{number} {error}; each line must be a JSON object with id and question_content")
+        try:
+            records.append(Record.model_validate({"domain": domain, **row}))
+        except ValidationError as e:
+            err = e.errors()[0]
+            where = ".".join(str(p) for p in err["loc"])
+            raise RecordError(f"{path}:{number}: field {where}: {err['msg']}; see the record format in docs/meteor.md") from None
     return records
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import yaml
 
-from selfevolve.config import dump_config
+from selfevolve.config import ConfigError, dump_config
 from selfevolve.recipes.meteor.config import MeteorConfig
 from selfevolve.recipes.meteor.distill import distill
 from selfevolve.recipes.meteor.errors import MeteorError
@@ -30,17 +30,20 @@ from selfevolve.recipes.meteor.records import Record, StageLog
 from selfevolve.recipes.meteor.refine import refine
 from selfevolve.recipes.meteor.roles import Roles
 from selfevolve.recipes.meteor.self_train import self_train
+from selfevolve.recipes.rundir import check_resume_changes
 
 
 def start_dir(out: Path, cfg: MeteorConfig) -> None:
-    """Write `out/config.yaml`, or check that a resumed directory was started with the same config."""
+    """Write `out/config.yaml`; for a resumed directory, check that only `CHANGEABLE_ON_RESUME` fields differ
+    from the saved config (the same rule as every recipe's `--resume --set`) and save the new values."""
     saved = out / "config.yaml"
     if saved.is_file():
         before = MeteorConfig.model_validate(yaml.safe_load(saved.read_text()))
-        if before != cfg:
-            changed = [k for k, v in cfg.model_dump().items() if before.model_dump()[k] != v]
-            raise MeteorError(f"{out} holds a run with another config (differs in: {', '.join(changed)}); rerun with the "
-                              f"same settings to resume it, or pick another --out")
+        try:
+            check_resume_changes(before, cfg, MeteorConfig.CHANGEABLE_ON_RESUME)
+        except ConfigError as e:
+            raise MeteorError(f"{out} holds a run to resume: {e}") from None
+        dump_config(cfg, saved)
         return
     out.mkdir(parents=True, exist_ok=True)
     dump_config(cfg, saved)

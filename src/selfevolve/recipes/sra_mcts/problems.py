@@ -20,6 +20,7 @@ from importlib import resources
 from pathlib import Path
 
 from selfevolve.recipes.sra_mcts.calls import Problem
+from selfevolve.store.jsonl import read_jsonl
 from selfevolve.tasks.code_tests import split_tests
 
 SHIPPED = {"leetcode-uneasy": "leetcode-uneasy.jsonl"}  # the paper's 1,819 LeetCode medium/hard statements
@@ -39,27 +40,22 @@ def read_problems(source: str, limit: int | None = None) -> list[Problem]:
                          f"or a shipped set: {', '.join(SHIPPED)}")
     problems: list[Problem] = []
     seen: dict[str, int] = {}
-    with path.open(encoding="utf-8") as lines:
-        for number, line in enumerate(lines, 1):
-            if limit is not None and len(problems) >= limit:
-                break
-            if not line.strip():
-                continue
-            problem = _problem(line, number, len(problems), path)
-            if problem.id in seen:
-                raise ValueError(f"{path}:{number}: id {problem.id!r} repeats line {seen[problem.id]}; give each problem its own id")
-            seen[problem.id] = number
-            problems.append(problem)
+    for number, record, error in read_jsonl(path):
+        if limit is not None and len(problems) >= limit:
+            break
+        if error is not None:
+            raise ValueError(f"{path}:{number} {error}; each line must be one record like {{\"question\": \"...\"}}")
+        problem = _problem(record, number, len(problems), path)
+        if problem.id in seen:
+            raise ValueError(f"{path}:{number}: id {problem.id!r} repeats line {seen[problem.id]}; give each problem its own id")
+        seen[problem.id] = number
+        problems.append(problem)
     return problems
 
 
-def _problem(line: str, number: int, position: int, path: Path) -> Problem:
+def _problem(record: dict, number: int, position: int, path: Path) -> Problem:
     where = f"{path}:{number}"
-    try:
-        record = json.loads(line)
-    except json.JSONDecodeError as e:
-        raise ValueError(f"{where}: not JSON ({e}); each line must be one record like {{\"question\": \"...\"}}") from None
-    if not isinstance(record, dict) or not isinstance(record.get("question"), str) or not record["question"].strip():
+    if not isinstance(record.get("question"), str) or not record["question"].strip():
         raise ValueError(f"{where}: needs a non-empty string field `question`")
     pid = record.get("id", f"line-{number}")
     if not isinstance(pid, (str, int)) or isinstance(pid, bool):

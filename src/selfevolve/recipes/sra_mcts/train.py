@@ -19,6 +19,7 @@ import torch
 from selfevolve.config import dump_config
 from selfevolve.llm.loading import load_model
 from selfevolve.recipes.sra_mcts.config import TrainConfig
+from selfevolve.store.jsonl import read_jsonl
 
 
 def read_sft(path: Path) -> list[dict]:
@@ -26,10 +27,9 @@ def read_sft(path: Path) -> list[dict]:
     if not path.is_file():
         raise ValueError(f"{path} does not exist; pass the sft.jsonl written by `selfevolve sra-mcts synth`")
     records = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        record = json.loads(line)
+    for number, record, error in read_jsonl(path):
+        if error is not None:
+            raise ValueError(f"{path}:{number} {error}; pass the sft.jsonl written by `selfevolve sra-mcts synth`")
         if not (isinstance(record.get("question"), str) and isinstance(record.get("solution"), str)):
             raise ValueError(f"{path}:{number}: a record needs string fields `question` and `solution`")
         records.append(record)

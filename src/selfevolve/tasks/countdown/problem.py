@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
+
+from selfevolve.store.jsonl import read_jsonl
 
 #: The reference split of Countdown-Tasks-3to4: contiguous, unshuffled.
 TINYZERO_TRAIN_SIZE = 327_680
@@ -78,39 +79,12 @@ def tinyzero_split(
     return items[:train_size], items[train_size : train_size + test_size]
 
 
-def read_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
-    """Yield `(line_number, record, error)` for every non-blank line; malformed lines carry an error."""
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield number, None, f"invalid JSON ({exc.msg} at column {exc.colno})"
-                continue
-            if not isinstance(record, dict):
-                yield number, None, f"expected a JSON object, got {type(record).__name__}"
-                continue
-            yield number, record, None
-
-
-def write_jsonl(records: Iterable[dict[str, Any]], path: str | Path) -> int:
-    """Write records one per line; returns the count."""
-    count = 0
-    with open(path, "w", encoding="utf-8") as handle:
-        for record in records:
-            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-            count += 1
-    return count
-
-
 def load_problems(path: str | Path) -> list[CountdownProblem]:
     """Read tasks from JSONL in any schema `problem_from_record` accepts; a bad line raises naming it."""
     problems = []
     for number, record, error in read_jsonl(path):
         if error is not None:
-            raise ValueError(f"{path}:{number}: {error}")
+            raise ValueError(f"{path}:{number} {error}")
         try:
             problems.append(problem_from_record(record))
         except (ValueError, TypeError) as exc:
