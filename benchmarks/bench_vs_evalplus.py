@@ -9,9 +9,17 @@ on both sides, so only scoring is timed; same machine, same run, 2 workers each)
 EvalPlus runs from its own virtual environment, offline: HUMANEVAL_OVERRIDE_PATH / MBPP_OVERRIDE_PATH
 point at unzipped copies of the dataset files, and its cache goes to a scratch folder.
 
+With `--model-runs`, the samples are instead a model's own, from `selfevolve bench run` folders
+(`OUT/humaneval+`, `OUT/mbpp+`): EvalPlus gets each raw response (after the response prefix, tabs as
+four spaces, as its HF provider keeps them), sanitises it with its own `evalplus.sanitize`, and
+evaluates that; the verdicts are compared with the run's `results.json`, and the sanitised programs
+with ours.
+
     python3 -m venv /work/evalplus-venv && /work/evalplus-venv/bin/pip install evalplus==0.3.1
     nice -n 10 python benchmarks/bench_vs_evalplus.py --evalplus-python /work/evalplus-venv/bin/python \\
         --data-dir /work/shared/data/benchmarks
+    python benchmarks/bench_vs_evalplus.py --evalplus-python ... --data-dir ... \\
+        --model-runs runs/bench/humaneval+ runs/bench/mbpp+
 """
 
 from __future__ import annotations
@@ -86,7 +94,41 @@ def run_evalplus(python: str, dataset: str, samples: Path, workers: int, data_co
     return time.perf_counter() - start
 
 
-def compare(dataset: str, ours_path: Path, samples: Path) -> tuple[int, int, list[str]]:
+def sanitize_with_evalplus(python: str, run: Path, work: Path, data_copy: Path) -> Path:
+    """The run's raw responses as EvalPlus samples, sanitised by EvalPlus; returns the sanitised file."""
+    raw = work / f"{run.name.rstrip('+')}_model_samples.jsonl"
+    with open(raw, "w") as f:
+        for line in open(run / "samples.jsonl"):
+            record = json.loads(line)
+            f.write(json.dumps({"task_id": record["task_id"], "solution": record["raw"].replace("\t", "    ")}) + "\n")
+    env = {**os.environ, "HUMANEVAL_OVERRIDE_PATH": str(data_copy / "humaneval.jsonl"),
+           "MBPP_OVERRIDE_PATH": str(data_copy / "mbpp.jsonl"), "XDG_CACHE_HOME": str(work / "evalplus-cache")}
+    subprocess.run([python, "-m", "evalplus.sanitize", "--samples", str(raw)], env=env, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return Path(str(raw).replace(".jsonl", "-sanitized.jsonl"))
+
+
+def same_programs(run: Path, sanitized: Path) -> tuple[int, int]:
+    """How many of our sanitised programs equal EvalPlus's, of all samples."""
+    ours = [json.loads(line)["solution"] for line in open(run / "samples.jsonl")]
+    theirs = [json.loads(line)["solution"] for line in open(sanitized)]
+    return sum(a.strip() == b.strip() for a, b in zip(ours, theirs, strict=True)), len(ours)
+
+
+def compare_model_run(python: str, run: Path, workers: int, work: Path, data_copy: Path) -> None:
+    dataset = run.name.rstrip("+")
+    sanitized = sanitize_with_evalplus(python, run, work, data_copy)
+    equal, n = same_programs(run, sanitized)
+    seconds = run_evalplus(python, dataset, sanitized, workers, data_copy, work / "evalplus-cache")
+    agree, total, disagreements = compare(dataset, run / "results.json", sanitized, label="sample")
+    print(f"\n## {run}: {n} model samples")
+    print(f"sanitised programs identical to EvalPlus's: {equal}/{n}")
+    print(f"verdicts agreeing: {agree}/{total} ({100 * agree / total:.2f}%); EvalPlus scored in {seconds:.1f} s")
+    for line in disagreements:
+        print("  disagreement:", line)
+
+
+def compare(dataset: str, ours_path: Path, samples: Path, label: str | None = None) -> tuple[int, int, list[str]]:
     ours = json.loads(ours_path.read_text())["tasks"]
     theirs = json.loads(Path(str(samples).replace(".jsonl", "_eval_results.json")).read_text())["eval"]
     agree = total = 0
@@ -101,7 +143,7 @@ def compare(dataset: str, ours_path: Path, samples: Path) -> tuple[int, int, lis
                 if a == b:
                     agree += 1
                 else:
-                    disagreements.append(f"{tid} {KINDS[k]} {split}: ours {'pass' if a else 'fail'}, "
+                    disagreements.append(f"{tid} {KINDS[k] if label is None else f'{label} {k}'} {split}: ours {'pass' if a else 'fail'}, "
                                          f"EvalPlus {'pass' if b else 'fail'} ({row['base_status']}/{row['plus_status']})")
     return agree, total, disagreements
 
@@ -113,14 +155,18 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path("/tmp/bench_vs_evalplus"))
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--datasets", nargs="+", default=["humaneval", "mbpp"])
+    parser.add_argument("--model-runs", nargs="+", type=Path, default=[],
+                        help="bench run folders (OUT/humaneval+, OUT/mbpp+) whose samples to compare instead")
     args = parser.parse_args()
     work = args.work
     data_copy = work / "data"
     data_copy.mkdir(parents=True, exist_ok=True)
-    for dataset in args.datasets:
+    for dataset in ("humaneval", "mbpp"):
         with gzip.open(args.data_dir / FILES[dataset], "rb") as src, open(data_copy / f"{dataset}.jsonl", "wb") as dst:
             shutil.copyfileobj(src, dst)
-    for dataset in args.datasets:
+    for run in args.model_runs:
+        compare_model_run(args.evalplus_python, run, args.workers, work, data_copy)
+    for dataset in [] if args.model_runs else args.datasets:
         samples = work / f"{dataset}_samples.jsonl"
         n_tasks = write_samples(dataset, args.data_dir, samples)
         n_samples = n_tasks * len(KINDS)

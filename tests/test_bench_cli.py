@@ -120,3 +120,13 @@ def test_run_through_an_openai_compatible_endpoint(env):
     assert [r["task_id"] for r in records] == ["math500/0", "math500/1"]
     assert all(isinstance(r["completion"], str) and r["finish_reason"] in ("stop", "length") for r in records)
     assert json.loads((out / "math500" / "run.json").read_text())["style"] == "api"
+
+
+def test_resume_refuses_another_math_template(env):
+    out = env / "runs"
+    first = ["run", "gsm8k", "--model", "tiny-coder", "--limit", "1", "--max-new-tokens", "4", "--out", str(out),
+             "--device", "cpu"]
+    assert CliRunner().invoke(app, first).exit_code == 0
+    assert json.loads((out / "gsm8k" / "run.json").read_text())["math_template"] == "azr"
+    again = CliRunner().invoke(app, first + ["--resume", "--math-template", "qwen25-math-cot"])
+    assert again.exit_code == 2 and "math_template" in _text(again)

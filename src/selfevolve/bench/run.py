@@ -39,6 +39,7 @@ class RunSettings:
     max_new_tokens: int
     limit: int | None
     seed: int | None
+    math_template: str | None = None  # the math suites' prompt (azr | qwen25-math-cot); None for the others
 
 
 def score_records(suite: Suite, tasks: Sequence, records: list[dict], options: ScoreOptions) -> Verdicts:

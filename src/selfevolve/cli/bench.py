@@ -94,6 +94,7 @@ def run(
 
       selfevolve bench run math500 --model http://127.0.0.1:8000/v1 --generator openai --api-model M --out runs/m --resume
     """
+    from selfevolve.bench.registry import MATH_SUITES
     from selfevolve.bench.run import RunError, RunSettings, run_suite
 
     if temperature == 0 and n > 1:
@@ -103,7 +104,8 @@ def run(
     gen = _generator(model, generator, api_model, device, batch_size)
     for suite, tasks in zip(chosen, task_lists):
         settings = RunSettings(suite.name, (api_model or model) if generator == "openai" else model, generator, gen.style,
-                               n, temperature, top_p, max_new_tokens or suite.default_max_new_tokens, limit, seed)
+                               n, temperature, top_p, max_new_tokens or suite.default_max_new_tokens, limit, seed,
+                               math_template if suite.name in MATH_SUITES else None)
         try:
             with _progress(suite.name) as update:
                 data = run_suite(suite, tasks, gen, settings, out, batch_size, resume, _options(workers, math_timeout),
