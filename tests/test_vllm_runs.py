@@ -52,6 +52,20 @@ def test_eval_code_io_with_vllm_scores_as_the_transformers_backend(tmp_path):
     assert abs(accuracy(tmp_path / "vllm.jsonl") - accuracy(tmp_path / "hf.jsonl")) <= 2
 
 
+def test_bench_run_with_vllm_writes_the_samples_transformers_writes(tmp_path):
+    common = ["bench", "run", "humaneval+", "--model", "tiny-coder", "--limit", "4", "--max-new-tokens", "48"]
+    served = cli(*common, "--generator", "vllm", "--out", str(tmp_path / "vllm"))
+    out = served.communicate(timeout=600)[0].decode()
+    assert served.returncode == 0, out[-3000:]
+    local = cli(*common, "--generator", "transformers", "--device", "cpu", "--out", str(tmp_path / "hf"))
+    out = local.communicate(timeout=600)[0].decode()
+    assert local.returncode == 0, out[-3000:]
+    samples = {e: [json.loads(line) for line in (tmp_path / e / "humaneval+" / "samples.jsonl").read_text().splitlines()]
+               for e in ("vllm", "hf")}
+    assert [s["raw"] for s in samples["vllm"]] == [s["raw"] for s in samples["hf"]]  # greedy, fp32: the same text
+    assert json.loads((tmp_path / "vllm" / "humaneval+" / "run.json").read_text())["generator"] == "vllm"
+
+
 def kill_after_first_checkpoint_then_resume(recipe: list[str], settings: list[str], run: Path) -> list[dict]:
     """Start a 3-step run of `recipe` (the command's words) in `run`, kill -9 it once step 2's checkpoint has
     begun (so step 1's is complete), resume it; the metrics records of the finished run. The resumed policy
