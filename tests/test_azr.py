@@ -198,6 +198,55 @@ def test_learnability_samples_can_be_trained_as_extra_solver_sequences(nano_dir,
     assert {s.reward for s in fresh if s.task_type is TaskType.INDUCTION} == {-1.0}
 
 
+def test_chat_template_prompts_are_the_same_tokens_in_generation_and_in_the_update(sandbox):
+    """With `chat_template`, each prompt is templated once (`Players.render`): the sampler and the
+    trainer must read the very same token ids, or the update would train on a context the policy
+    never saw. The shipped tiny-coder has a chat template (`User: ...\nAssistant:`)."""
+    from selfevolve.llm.loading import load_model
+    from selfevolve.llm.logprobs import token_logprobs
+    from selfevolve.llm.transformers_backend import TransformersGenerator
+
+    class Recording(TransformersGenerator):
+        def generate_ids(self, prompt_ids, params):
+            self.seen.update(tuple(ids) for ids in prompt_ids)
+            return super().generate_ids(prompt_ids, params)
+
+    model, tok = load_model("tiny-coder", device="cpu", dtype=torch.float32)
+    generator = Recording(model, tok, batch_size=64)
+    generator.seen = set()
+    store = RunStore()
+    buffers = {t: TaskBuffer(store, t) for t in TaskType}
+    for t in (TaskType.ABDUCTION, TaskType.DEDUCTION):
+        buffers[t].add([zero_triplet(t), *SEEDS], step=0)
+    buffers[TaskType.INDUCTION].add([zero_induction()], step=0)
+    players = Players(generator, tok, sandbox, buffers, random.Random(0), chat_template=True)
+    cfg = _config(chat_template=True, batch_size=2, sampling={"max_prompt_tokens": 400, "proposer_max_new_tokens": 24,
+                                                              "solver_max_new_tokens": 16})
+    outcome = self_play_step(cfg, players, step=1, timer=PhaseTimer())
+    assert len(outcome.sequences) == 12
+    for s in outcome.sequences:  # templated: the compact prompt is the user message of tiny-coder's template
+        assert s.prompt.startswith("User: User: ") and s.prompt.endswith("Assistant: <think>\nAssistant:"), s.prompt
+    batch = update_batch(outcome.sequences, tok)
+    p = batch.prompt_width
+    trained = [tuple(row[mask.bool()].tolist()) for row, mask in zip(batch.input_ids[:, :p], batch.attention_mask[:, :p])]
+    assert all(ids in generator.seen for ids in trained)
+    # the trainer's log-probs of the sampled tokens, in the update's context, are the sampler's own
+    with torch.no_grad():
+        recomputed = token_logprobs(model, batch.input_ids, batch.attention_mask)[:, p - 1:]
+    mask = batch.completion_mask.bool()
+    assert torch.allclose(recomputed[mask], batch.old_logprobs[mask], atol=1e-3)
+
+
+def test_chat_template_needs_a_tokenizer_that_has_one(nano_dir, sandbox):
+    from selfevolve.llm.loading import load_model
+
+    _, tok = load_model(nano_dir, device="cpu", dtype=torch.float32)
+    tok.chat_template = None
+    with pytest.raises(ValueError, match="set chat_template=false"):
+        Players(ScriptedPolicy(tok), tok, sandbox, {}, random.Random(0), chat_template=True)
+    assert Players(ScriptedPolicy(tok), tok, sandbox, {}, random.Random(0)).render("User: x") == "User: x"
+
+
 def test_learnability_reward_leaves_out_samples_the_executor_could_not_judge():
     task = SEEDS[0]
     slot = ProposerSlot(task.type, "prompt", None, Completion(render_proposer_completion(task)), task=task)

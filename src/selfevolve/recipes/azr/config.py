@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from selfevolve.recipes.models import GENERATOR_HELP, RolloutEngine, VLLMOptions
 from selfevolve.rl.config import RLConfig
@@ -27,13 +27,20 @@ class AZRSampling(BaseModel):
 class AZREval(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    tasks: str = Field("heldout_tiny", description="Held-out task file (JSONL task records) or 'heldout_tiny' for the shipped set.")
+    tasks: list[str] = Field(["heldout_tiny"], min_length=1, description=(
+        "Held-out sets: 'heldout_tiny' (the shipped set), 'cruxeval-o' / 'cruxeval-i' (CRUXEval as deduction / "
+        "abduction tasks; paper: validates on both, 800 each) or a JSONL file of task records. One name is one set."))
     every: int = Field(10, ge=0, description="Evaluate greedily every this many steps (paper: 10); 0 = only at start and end.")
-    limit: int | None = Field(None, gt=0, description="Evaluate on the first N tasks only (None = all).")
+    limit: int | None = Field(None, gt=0, description="Evaluate on the first N tasks of each set only (None = all).")
     max_new_tokens: int = Field(8096, gt=0, description="Answer budget.")
     samples: int = Field(0, ge=0, description=(
         "Also sample this many answers per task at T=1 (fixed seed) and report their mean accuracy "
         "(eval/<type>/accuracy_t1, lower variance than greedy) and pass@k; 0 = greedy only."))
+
+    @field_validator("tasks", mode="before")
+    @classmethod
+    def _one_name_is_one_set(cls, value):
+        return [value] if isinstance(value, str) else value
 
 
 class AZRConfig(BaseModel):
@@ -57,6 +64,10 @@ class AZRConfig(BaseModel):
     batch_size: int = Field(64, gt=0, description="B: proposer prompts and solver tasks per task type (paper: 64 -> 384 sequences/step).")
     task_types: list[TaskName] = Field(["abduction", "deduction", "induction"], min_length=1, description="Task types played (ablation: drop some).")
     prompt_style: Literal["full", "compact"] = Field("full", description="'full' reference prompts for real models; 'compact' for the tiny models.")
+    chat_template: bool = Field(False, description=(
+        "Send every prompt as one user message in the tokenizer's chat template, as the reference does for "
+        "instruct checkpoints (`pretrained_tokenizer: false`); off = the prompt text alone, as in the paper's "
+        "base-model runs. Generation and the trainer's prompt ids read the same templated text."))
     references: bool = Field(True, description="Show K buffer references to the proposer (ablation: off).")
     reference_weighting: Literal["uniform", "recency"] = Field("uniform", description="How references are drawn (paper: uniform without replacement).")
     solver_selection: Literal["max_new", "uniform", "half_new"] = Field("max_new", description="How solver tasks are drawn from a buffer (paper: max_new).")

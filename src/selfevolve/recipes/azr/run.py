@@ -13,9 +13,11 @@ from __future__ import annotations
 import random
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Callable
 
-from selfevolve.eval.code_io import HELDOUT_TINY, load_tasks, sample_answers, score_answers, summarize, text_sampler
+from selfevolve.eval.code_io import sample_answers, score_answers, summarize, text_sampler
 from selfevolve.recipes.azr.config import AZRConfig
+from selfevolve.recipes.azr.heldout import heldout_tasks
 from selfevolve.recipes.azr.step import PhaseTimer, Players, commit_step, self_play_step, update_batch
 from selfevolve.recipes.models import load_policy, rollout_generator
 from selfevolve.recipes.shell import RecipeRun, console, run_recipe
@@ -84,7 +86,7 @@ class AZRRun(RecipeRun):
         self.trainer = Trainer(self.model, cfg.rl, ref_model=reference)
         sandbox = self._resources.enter_context(
             Sandbox(cfg.code_io.sandbox_config(**({"workers": cfg.sandbox_workers} if cfg.sandbox_workers else {}))))
-        self.players = Players(generator, self.tokenizer, sandbox, buffers, random.Random(cfg.seed))
+        self.players = Players(generator, self.tokenizer, sandbox, buffers, random.Random(cfg.seed), cfg.chat_template)
 
     # ------------------------------------------------------------ the shell's hooks
 
@@ -109,7 +111,8 @@ class AZRRun(RecipeRun):
     def evaluate(self, step: int) -> dict[str, float]:
         timer = PhaseTimer()
         with timer("eval"), console.status(f"held-out evaluation at step {step}"):
-            metrics = evaluate_generator(self.players.generator, heldout_tasks(self.cfg), self.players.sandbox, self.cfg)
+            metrics = evaluate_generator(self.players.generator, heldout_tasks(self.cfg), self.players.sandbox, self.cfg,
+                                         self.players.render)
         metrics["time/eval"] = timer.seconds["eval"]
         console.print(f"step {step} held-out: " + ", ".join(
             f"{k.removeprefix('eval/')} {v:.3f}" for k, v in metrics.items() if k.startswith("eval/")))
@@ -153,7 +156,7 @@ def seed_tasks(cfg: AZRConfig, p: Players):
         triplets = [t for t in kept if t.type is not TaskType.INDUCTION]
         return triplets or [zero_triplet()], [t for t in kept if t.type is TaskType.INDUCTION] or [zero_induction()]
     sample = text_sampler(p.generator, cfg.sampling.proposer_max_new_tokens, cfg.sampling.top_p)
-    generate = lambda prompts: [c[0] for c in sample(prompts, 1, cfg.sampling.temperature)]  # noqa: E731
+    generate = lambda prompts: [c[0] for c in sample([p.render(x) for x in prompts], 1, cfg.sampling.temperature)]  # noqa: E731
     triplets, induction = grow_seeds(
         generate, p.sandbox, config=cfg.code_io, target=cfg.seed_buffer_size, batch_size=cfg.batch_size,
         style=cfg.prompt_style, rng=p.rng,
@@ -164,18 +167,17 @@ def seed_tasks(cfg: AZRConfig, p: Players):
 # ---------------------------------------------------------------- held-out evaluation
 
 
-def heldout_tasks(cfg: AZRConfig) -> dict:
-    tasks = load_tasks(HELDOUT_TINY if cfg.eval.tasks == "heldout_tiny" else cfg.eval.tasks)
-    allowed = {TaskType.parse(t) for t in cfg.task_types}
-    tasks = {k: t for k, t in tasks.items() if t.type in allowed}
-    return dict(list(tasks.items())[: cfg.eval.limit]) if cfg.eval.limit else tasks
-
-
-def evaluate_generator(generator, tasks: dict, sandbox, cfg: AZRConfig) -> dict[str, float]:
+def evaluate_generator(generator, tasks: dict, sandbox, cfg: AZRConfig,
+                       render: Callable[[str], str] | None = None) -> dict[str, float]:
     """Accuracy per task type on held-out tasks: greedy (`eval/<type>/accuracy`) and, with
     `eval.samples` = k, the mean over k answers sampled at T=1 (`accuracy_t1`) and pass@k. The
-    sampling seed is fixed, so two checkpoints are compared on the same random numbers."""
-    generate = text_sampler(generator, cfg.eval.max_new_tokens, cfg.sampling.top_p, seed=EVAL_SEED)
+    sampling seed is fixed, so two checkpoints are compared on the same random numbers. `render`
+    turns a solver prompt into the policy's text (`Players.render`; None = the prompt as it is)."""
+    sample = text_sampler(generator, cfg.eval.max_new_tokens, cfg.sampling.top_p, seed=EVAL_SEED)
+
+    def generate(prompts: list[str], n: int, temperature: float) -> list[list[str]]:
+        return sample([render(p) for p in prompts] if render else prompts, n, temperature)
+
     runs = [("", 1, 0.0)] + ([("_t1", cfg.eval.samples, 1.0)] if cfg.eval.samples else [])
     metrics = {}
     for suffix, n, temperature in runs:

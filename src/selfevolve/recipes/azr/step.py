@@ -72,6 +72,8 @@ class Tokenizer(Protocol):
 
     def __call__(self, text: str) -> Mapping[str, list[int]]: ...
 
+    def apply_chat_template(self, messages: list[dict[str, str]], *, tokenize: bool, add_generation_prompt: bool) -> str: ...
+
 
 @dataclass
 class Players:
@@ -82,6 +84,21 @@ class Players:
     sandbox: Runner
     buffers: dict[TaskType, TaskBuffer]
     rng: random.Random  # every random draw of the step (references, solver tasks, controls)
+    chat_template: bool = False  # AZRConfig.chat_template: prompts go out as a user message in the tokenizer's template
+
+    def __post_init__(self) -> None:
+        if self.chat_template and not getattr(self.tokenizer, "chat_template", None):
+            raise ValueError("chat_template is on but the model's tokenizer has no chat template; "
+                             "set chat_template=false (a base model reads the prompt text alone)")
+
+    def render(self, prompt: str) -> str:
+        """The text the policy reads for a task prompt; every prompt it reads is made here. The
+        generator samples from this text, and the trainer's prompt ids, the rollout rows and the
+        length limits are all taken from the same text, so they are the same tokens."""
+        if not self.chat_template:
+            return prompt
+        return self.tokenizer.apply_chat_template([{"role": "user", "content": prompt}], tokenize=False,
+                                                  add_generation_prompt=True)
 
     def prompt_tokens(self, prompt: str) -> int:
         return len(self.tokenizer(prompt)["input_ids"])
@@ -168,7 +185,7 @@ class PhaseTimer:
 
 def self_play_step(cfg: AZRConfig, players: Players, step: int, timer: PhaseTimer) -> StepOutcome:
     types = [TaskType.parse(t) for t in cfg.task_types]
-    solves = [SolverAttempt(task, solver_prompt(task, style=cfg.prompt_style))
+    solves = [SolverAttempt(task, rendered_solver_prompt(cfg, players, task))
               for t in types for task in select_solver_tasks(cfg, players, t, step)]
 
     # Proposer: K references from the type's own buffer (induction: one existing program).
@@ -185,7 +202,7 @@ def self_play_step(cfg: AZRConfig, players: Players, step: int, timer: PhaseTime
     # one call so that they share decoding batches, and verified in one sandbox call.
     for slot in slots:
         if slot.task is not None:
-            prompt = solver_prompt(slot.task, style=cfg.prompt_style)
+            prompt = rendered_solver_prompt(cfg, players, slot.task)
             slot.learnability = [SolverAttempt(slot.task, prompt) for _ in range(cfg.code_io.learnability_samples)]
     attempts = [a for slot in slots for a in slot.learnability] + solves
     with timer("generation"):
@@ -217,7 +234,12 @@ def select_solver_tasks(cfg: AZRConfig, players: Players, t: TaskType, step: int
 def solver_prompt_fits(cfg: AZRConfig, players: Players, task: CodeTask) -> bool:
     """Whether the task's solver prompt is within `max_prompt_tokens` and leaves the model room to answer."""
     limit = min(cfg.sampling.max_prompt_tokens, players.generator.context_length - 1)
-    return players.prompt_tokens(solver_prompt(task, style=cfg.prompt_style)) <= limit
+    return players.prompt_tokens(rendered_solver_prompt(cfg, players, task)) <= limit
+
+
+def rendered_solver_prompt(cfg: AZRConfig, players: Players, task: CodeTask) -> str:
+    """The task's solver prompt as the policy reads it (`Players.render`)."""
+    return players.render(solver_prompt(task, style=cfg.prompt_style))
 
 
 def proposer_slots(cfg: AZRConfig, players: Players, types: list[TaskType]) -> list[ProposerSlot]:
@@ -242,8 +264,8 @@ def proposer_slots(cfg: AZRConfig, players: Players, types: list[TaskType]) -> l
 def _fitting_prompt(cfg: AZRConfig, players: Players, t: TaskType, shown: list[CodeTask]) -> str:
     fewest = 1 if t is TaskType.INDUCTION else 0  # induction keeps the program it is about
     while True:
-        prompt = proposer_prompt(t, shown, style=cfg.prompt_style, banned_keywords=cfg.code_io.banned_keywords,
-                                 num_inputs=cfg.code_io.num_inputs)
+        prompt = players.render(proposer_prompt(t, shown, style=cfg.prompt_style, banned_keywords=cfg.code_io.banned_keywords,
+                                                num_inputs=cfg.code_io.num_inputs))
         if len(shown) <= fewest or players.prompt_tokens(prompt) <= cfg.sampling.max_prompt_tokens:
             return prompt
         shown = shown[:-1]
