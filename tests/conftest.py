@@ -16,7 +16,9 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 # (The sandbox gives its interpreters an environment of its own, so model-written code is unaffected.)
 os.environ.setdefault(
     "PYTHONWARNINGS",
-    "error::FutureWarning,error::DeprecationWarning,ignore:`is_gradient_checkpointing` is deprecated:FutureWarning",
+    "error::FutureWarning,error::DeprecationWarning,ignore:`is_gradient_checkpointing` is deprecated:FutureWarning,"
+    "ignore:`torch.distributed.reduce_op` is deprecated:FutureWarning,"
+    "ignore:`torch.jit.script_method` is deprecated:DeprecationWarning",
 )
 
 

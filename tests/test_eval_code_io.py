@@ -49,7 +49,7 @@ def test_sampling_with_a_seed_is_reproducible():
     tasks = dict(list(load_tasks(HELDOUT_TINY).items())[:4])
 
     def answers(seed: int) -> list[tuple[str, str]]:
-        return _sample(tasks, "tiny-coder", 3, 1.0, 24, "compact", "cpu", seed, batch_size=8)
+        return _sample(tasks, "tiny-coder", None, 3, 1.0, 24, "compact", "cpu", seed, batch_size=8)
 
     assert answers(5) == answers(5)
     assert answers(5) != answers(6)

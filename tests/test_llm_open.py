@@ -27,6 +27,17 @@ def test_a_name_opens_a_local_model_and_a_url_an_endpoint(tiny):
         open_generator("tiny-coder", api_model="x")
 
 
+def test_the_generator_switch_names_the_engine_and_must_fit_the_model():
+    assert isinstance(open_generator("tiny-coder", generator="transformers", device="cpu"), TransformersGenerator)
+    assert isinstance(open_generator("http://127.0.0.1:9/v1", generator="openai", api_model="m"), OpenAIClient)
+    with pytest.raises(ValueError, match="not an engine; use one of transformers, vllm, openai"):
+        open_generator("tiny-coder", generator="hf")
+    with pytest.raises(ValueError, match="does not fit model 'tiny-coder': openai takes an http"):
+        open_generator("tiny-coder", generator="openai")
+    with pytest.raises(ValueError, match="generator='vllm' does not fit model 'http://127.0.0.1:9/v1'"):
+        open_generator("http://127.0.0.1:9/v1", generator="vllm")
+
+
 def test_local_chat_uses_the_template_and_counts_what_it_sends(tiny):
     chat = ChatModel.over(tiny)
     assert chat.chat and chat.system_role and chat.context_length == 512

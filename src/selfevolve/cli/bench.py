@@ -46,15 +46,16 @@ def _load(suite, data_dir: Optional[Path], limit: Optional[int]):
 
 def _generator(model: str, generator: str, api_model: Optional[str], device: Optional[str], batch_size: int):
     from selfevolve.bench.generation import BenchGenerator
-    from selfevolve.llm import OpenAIClient, TransformersGenerator, load_model
+    from selfevolve.llm.open import GENERATORS, open_generator
 
-    if generator == "openai":
-        return BenchGenerator(OpenAIClient(model, model=api_model, concurrency=batch_size))
-    if generator != "transformers":
-        raise typer.BadParameter(f"--generator {generator!r}: use transformers or openai")
-    with console.status(f"loading {model}"):
-        m, tok = load_model(model, device=device)
-    return BenchGenerator(TransformersGenerator(m, tok, batch_size=batch_size))
+    if generator not in GENERATORS:
+        raise typer.BadParameter(f"--generator {generator!r}: use one of {', '.join(GENERATORS)}")
+    try:
+        with console.status(f"loading {model}"):
+            return BenchGenerator(open_generator(model, api_model, generator=generator, device=device,
+                                                 batch_size=batch_size, concurrency=batch_size))
+    except ValueError as e:
+        raise typer.BadParameter(str(e)) from None
 
 
 @app.command("run")
@@ -70,7 +71,7 @@ def run(
                                                   "benchmark's own: 768 EvalPlus, 1024 CRUXEval, 16000 math, 8096 LCB)."),
     limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Only the first L tasks of each suite."),
     batch_size: int = typer.Option(16, "--batch-size", min=1, help="Samples generated (and saved) together."),
-    generator: str = typer.Option("transformers", "--generator", help="transformers | openai."),
+    generator: str = typer.Option("transformers", "--generator", help="transformers | vllm | openai."),
     api_model: Optional[str] = typer.Option(None, "--api-model", help="With --generator openai: the model name to request."),
     data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Benchmark data folder (layout of docs/bench.md); "
                                             "needed for AIME/AMC/Minerva/OlympiadBench/LiveCodeBench."),

@@ -27,7 +27,8 @@ def _sandbox(workers: int, config=None):
 def code_io(
     tasks: Path = typer.Option(..., "--tasks", exists=True, dir_okay=False, help="Task records (JSONL)."),
     answers: Optional[Path] = typer.Option(None, "--answers", exists=True, dir_okay=False, help="Answer records {id, completion} (JSONL)."),
-    model: Optional[str] = typer.Option(None, "--model", help="Sample answers from this model (shipped name, local dir, cached hub id)."),
+    model: Optional[str] = typer.Option(None, "--model", help="Sample answers from this model (shipped name, local dir, cached hub id; a base URL with --generator openai)."),
+    generator: Optional[str] = typer.Option(None, "--generator", help="With --model: transformers | vllm | openai (default: openai for a URL, else transformers)."),
     n: int = typer.Option(1, "-n", help="With --model: samples per task (pass@n is reported)."),
     temperature: float = typer.Option(0.0, help="With --model: 0 = greedy."),
     max_new_tokens: int = typer.Option(256, help="With --model: answer budget in tokens."),
@@ -46,6 +47,8 @@ def code_io(
       selfevolve eval code-io --tasks src/selfevolve/data/code_io/heldout_tiny.jsonl --answers answers.jsonl -o verdicts.jsonl
 
       selfevolve eval code-io --tasks src/selfevolve/data/code_io/heldout_tiny.jsonl --model tiny-coder -n 4 --temperature 1 --seed 0
+
+      selfevolve eval code-io --tasks src/selfevolve/data/code_io/heldout_tiny.jsonl --model tiny-coder --generator vllm
     """
     from selfevolve.eval.code_io import load_answers, load_tasks, score_answers
     from selfevolve.tasks.code_io.config import CodeIOConfig
@@ -53,7 +56,7 @@ def code_io(
     if (answers is None) == (model is None):
         raise typer.BadParameter("pass exactly one of --answers ANSWERS.jsonl or --model M")
     task_map = load_tasks(tasks)
-    pairs = load_answers(answers) if answers is not None else _sample(task_map, model, n, temperature, max_new_tokens, style, device, seed, batch_size)
+    pairs = load_answers(answers) if answers is not None else _sample(task_map, model, generator, n, temperature, max_new_tokens, style, device, seed, batch_size)
     config = CodeIOConfig(equality=equality)
     with _sandbox(workers, config) as sb:
         verdicts = score_answers(task_map, pairs, sb, config)
@@ -63,15 +66,19 @@ def code_io(
         console.print(f"wrote {len(verdicts)} verdicts to {output}")
 
 
-def _sample(task_map, model: str, n: int, temperature: float, max_new_tokens: int, style: str, device, seed, batch_size):
+def _sample(task_map, model: str, generator: str | None, n: int, temperature: float, max_new_tokens: int, style: str,
+            device, seed, batch_size):
     from selfevolve.eval.code_io import sample_answers, text_sampler
-    from selfevolve.llm import TransformersGenerator, load_model
+    from selfevolve.llm.open import open_generator
 
     if style not in ("compact", "full"):
         raise typer.BadParameter(f"--style {style!r} is not a prompt style; use compact or full")
+    try:
+        engine = open_generator(model, generator=generator, device=device, batch_size=batch_size)
+    except ValueError as e:
+        raise typer.BadParameter(str(e)) from None
     with console.status(f"sampling {n} answer(s) per task from {model}"):
-        m, tok = load_model(model, device=device)
-        generate = text_sampler(TransformersGenerator(m, tok, batch_size=batch_size), max_new_tokens, seed=seed)
+        generate = text_sampler(engine, max_new_tokens, seed=seed)
         return sample_answers(task_map, generate, n=n, temperature=temperature, style=style)
 
 

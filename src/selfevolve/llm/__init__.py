@@ -5,9 +5,8 @@
     outs = gen.generate(["def f(x):"], SamplingParams(n=4, max_new_tokens=64, stop=("\\n\\n",)))
 
     client = OpenAIClient("http://127.0.0.1:8000/v1")      # same Generator interface over HTTP
-
-No vLLM backend is included: vllm is not installable on our CPU-only machines, and an untested
-backend would be dead weight; serve the model with vLLM's own OpenAI server and use OpenAIClient.
+    gen = VLLMGenerator("tiny-coder")                       # an in-process vLLM engine (the vllm extras)
+    gen = open_generator("tiny-coder", generator="vllm")    # any of the three by name (llm/open.py)
 """
 
 from selfevolve.llm.errors import InvalidSamplingParams, LLMRequestError, ModelLoadError, PromptTooLongError
@@ -17,6 +16,7 @@ from selfevolve.llm.openai_client import OpenAIClient
 from selfevolve.llm.sampling import validate_params
 from selfevolve.llm.transformers_backend import TransformersGenerator
 from selfevolve.llm.types import Completion, Generator, SamplingParams
+from selfevolve.llm.vllm_backend import VLLMGenerator
 
 __all__ = [
     "Completion",
@@ -28,6 +28,7 @@ __all__ = [
     "PromptTooLongError",
     "SamplingParams",
     "TransformersGenerator",
+    "VLLMGenerator",
     "load_model",
     "resolve_model_path",
     "shipped_models",

@@ -1,6 +1,7 @@
 """Open a model from one string: a local name or directory, or an OpenAI-compatible base URL.
 
     gen = open_generator("tiny-coder")                                   # a local model (load_model)
+    gen = open_generator("tiny-coder", generator="vllm")                 # the same model in a vLLM engine
     gen = open_generator("http://127.0.0.1:8000/v1", api_model="qwen")  # an endpoint (OpenAIClient)
     chat = ChatModel.over(gen)                                           # conversations in, completions out
 
@@ -19,9 +20,11 @@ from collections.abc import Callable, Mapping, Sequence
 from selfevolve.llm.openai_client import OpenAIClient
 from selfevolve.llm.transformers_backend import TransformersGenerator
 from selfevolve.llm.types import Completion, Generator, SamplingParams
+from selfevolve.llm.vllm_backend import VLLMGenerator  # imports vllm only when one is built
 
 Message = Mapping[str, str]
 Conversation = Sequence[Message]
+GENERATORS = ("transformers", "vllm", "openai")  # the engines `open_generator` can open
 
 
 def is_endpoint(model: str) -> bool:
@@ -34,19 +37,32 @@ def open_generator(
     api_model: str | None = None,
     api_key_env: str = "OPENAI_API_KEY",
     *,
+    generator: str | None = None,
     device: str | None = None,
     dtype: str | None = None,
     batch_size: int = 16,
     concurrency: int = 8,
     timeout: float = 600.0,
+    vllm_options: Mapping[str, object] | None = None,
 ) -> Generator:
-    """A `TransformersGenerator` over a local model (shipped name, directory, cached hub id or registry
-    name: whatever `load_model` takes), or an `OpenAIClient` when `model` is a base URL; `api_model` is
-    the endpoint's model id (default: the first it lists), its key is read from `api_key_env`."""
-    if is_endpoint(model):
+    """The `generator` engine over `model`: "transformers" (`TransformersGenerator` over a shipped name,
+    directory, cached hub id or registry name: whatever `load_model` takes), "vllm" (`VLLMGenerator` over
+    the same names; `vllm_options` go to it), or "openai" (`OpenAIClient` when `model` is a base URL;
+    `api_model` is the endpoint's model id, default the first it lists, its key is read from `api_key_env`).
+    None: "openai" for a URL, else "transformers". `device` and `batch_size` apply to transformers (vLLM
+    runs on the device its build targets and batches by itself)."""
+    generator = generator or ("openai" if is_endpoint(model) else "transformers")
+    if generator not in GENERATORS:
+        raise ValueError(f"generator={generator!r} is not an engine; use one of {', '.join(GENERATORS)}")
+    if (generator == "openai") != is_endpoint(model):
+        raise ValueError(f"generator={generator!r} does not fit model {model!r}: openai takes an http(s):// base URL, "
+                         f"transformers and vllm a local model; change one of them")
+    if generator == "openai":
         return OpenAIClient(model, api_key_env=api_key_env, model=api_model, concurrency=concurrency, timeout=timeout)
     if api_model is not None:
         raise ValueError(f"api_model={api_model!r} applies to endpoint URLs only, but model {model!r} is local; drop it")
+    if generator == "vllm":
+        return VLLMGenerator(model, dtype=dtype, **(vllm_options or {}))
     from selfevolve.llm.loading import load_model  # torch and transformers load only for local models
 
     network, tokenizer = load_model(model, device=device, dtype=dtype)
@@ -84,7 +100,7 @@ class ChatModel:
         """The right way to talk to `generator`: chat for endpoints and templated local models, raw text otherwise."""
         if isinstance(generator, OpenAIClient):
             return cls(generator, chat=True)
-        if isinstance(generator, TransformersGenerator):
+        if isinstance(generator, (TransformersGenerator, VLLMGenerator)):
             tokenizer = generator.tokenizer
             templated = bool(getattr(tokenizer, "chat_template", None))
             system_role = not templated or _takes_system_role(generator)
@@ -116,7 +132,7 @@ class ChatModel:
         return self.generator.generate([self.render(c) for c in conversations], params)
 
 
-def _takes_system_role(generator: TransformersGenerator) -> bool:
+def _takes_system_role(generator: TransformersGenerator | VLLMGenerator) -> bool:
     """Whether the chat template renders a system message (Gemma's raises instead)."""
     try:
         generator.render_chat([{"role": "system", "content": "s"}, {"role": "user", "content": "u"}])

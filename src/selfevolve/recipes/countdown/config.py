@@ -11,6 +11,7 @@ from typing import ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from selfevolve.behaviors.conditions import CONDITIONS
+from selfevolve.recipes.models import GENERATOR_HELP, RolloutEngine, VLLMOptions
 from selfevolve.rl.config import RLConfig
 from selfevolve.tasks.countdown import PRESETS, TEMPLATES
 
@@ -77,10 +78,13 @@ class CountdownConfig(BaseModel):
     # field decided what the checkpointed steps did, so it keeps its saved value.
     CHANGEABLE_ON_RESUME: ClassVar[tuple[str, ...]] = (
         "steps", "checkpoint_every", "eval.every", "threads", "device", "sampling.generation_batch_size",
+        "generator", "vllm",
     )
 
     model: str = Field("tiny-countdown", description="Starting checkpoint: a shipped name, a local HF directory or a cached hub id.")
     device: str | None = Field(None, description="'cpu', 'cuda', 'cuda:1'...; None = CUDA when available.")
+    generator: RolloutEngine = Field("transformers", description=GENERATOR_HELP)
+    vllm: VLLMOptions = Field(default_factory=VLLMOptions)
     seed: int = Field(0, description="Seeds prompt draws, sampling and the trainer; a step's draws depend only on (seed, step).")
     threads: int | None = Field(
         None, gt=0, description="torch intra-op CPU threads (None = torch's default). On a shared CPU, 1 avoids "

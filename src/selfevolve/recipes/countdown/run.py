@@ -13,10 +13,9 @@ import time
 from pathlib import Path
 
 from selfevolve.behaviors.types import BEHAVIORS
-from selfevolve.llm.transformers_backend import TransformersGenerator
 from selfevolve.recipes.countdown.config import CountdownConfig, DataConfig
 from selfevolve.recipes.countdown.step import FullText, behavior_means, is_correct, rl_step, sampling_params, step_seed
-from selfevolve.recipes.models import load_policy
+from selfevolve.recipes.models import load_policy, rollout_generator
 from selfevolve.recipes.rundir import truncate_jsonl
 from selfevolve.recipes.shell import RecipeRun, run_recipe
 from selfevolve.report.html import Table
@@ -81,7 +80,10 @@ class CountdownRun(RecipeRun):
         super().__init__(cfg, run_dir)
         self.model, self.tokenizer, reference = load_policy(cfg.model, cfg.device, cfg.rl)
         self.train_problems, self.test_problems = split_problems(cfg.data)
-        self.generator = FullText(TransformersGenerator(self.model, self.tokenizer, cfg.sampling.generation_batch_size))
+        sampler = rollout_generator(cfg.generator, cfg.model, self.model, self.tokenizer,
+                                    cfg.sampling.generation_batch_size, cfg.vllm)
+        self.engine = sampler if cfg.generator == "vllm" else None
+        self.generator = FullText(sampler)
         self.trainer = Trainer(self.model, cfg.rl, ref_model=reference)
 
     def step(self, step: int) -> dict[str, float]:

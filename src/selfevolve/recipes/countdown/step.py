@@ -20,6 +20,7 @@ import torch
 from selfevolve.behaviors.rules import count_behaviors, think_text
 from selfevolve.behaviors.types import BEHAVIORS
 from selfevolve.llm.transformers_backend import TransformersGenerator
+from selfevolve.llm.vllm_backend import VLLMGenerator
 from selfevolve.llm.types import Completion, SamplingParams
 from selfevolve.recipes.countdown.config import CountdownConfig
 from selfevolve.rl import Rollout, Trainer, rollout
@@ -37,7 +38,7 @@ class FullText:
     policy actually produced, and exactly the tokens it is trained on.
     """
 
-    def __init__(self, generator: TransformersGenerator):
+    def __init__(self, generator: TransformersGenerator | VLLMGenerator):
         self.inner = generator
         self.tokenizer = generator.tokenizer
 

@@ -49,6 +49,10 @@ class RolesConfig(BaseModel):
     weak_api_model: str | None = Field(None, description="The served model name when `weak` is a URL (default: the first the server lists).")
     strong_api_model: str | None = Field(None, description="The served model name when `strong` is a URL.")
     judge_api_model: str | None = Field(None, description="The served model name when `judge` is a URL.")
+    generator: Literal["transformers", "vllm", "openai"] | None = Field(None, description=(
+        "The engine of the strong and judge models: 'transformers' or 'vllm' (an in-process vLLM engine, the vllm "
+        "extras) for local models, 'openai' for base URLs; None = openai for a URL, else transformers. The weak "
+        "model, which METEOR trains, beam-searches and counts tokens of, always opens on transformers (or its URL)."))
     api_key_env: str = Field("OPENAI_API_KEY", description="Environment variable holding the endpoints' API key (unset: no key sent).")
     api_concurrency: int = Field(8, ge=1, description="HTTP requests in flight at once.")
     device: str | None = Field(None, description="Local models: 'cpu', 'cuda', 'cuda:1'...; None = CUDA when available.")

@@ -142,7 +142,7 @@ class Roles:
 
         def shared(model: str, api_model: str | None) -> Generator:
             if (model, api_model) not in generators:
-                generators[(model, api_model)] = _open(roles, model, api_model)
+                generators[(model, api_model)] = _open(roles, model, api_model, roles.generator)
             return generators[(model, api_model)]
 
         def opener(name: str) -> Callable[[], Role] | None:
@@ -156,8 +156,8 @@ class Roles:
         return cls(roles.weak, open_weak, opener("strong"), opener("judge"))
 
 
-def _open(roles: RolesConfig, model: str, api_model: str | None) -> Generator:
-    return open_generator(model, api_model, roles.api_key_env, device=roles.device,
+def _open(roles: RolesConfig, model: str, api_model: str | None, generator: str | None = None) -> Generator:
+    return open_generator(model, api_model, roles.api_key_env, generator=generator, device=roles.device,
                           batch_size=roles.generation_batch_size, concurrency=roles.api_concurrency)
 
 
