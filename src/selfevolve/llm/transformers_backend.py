@@ -13,16 +13,16 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
+from typing import Sequence
 
 import torch
 
 from selfevolve.llm.errors import PromptTooLongError
 from selfevolve.llm.logprobs import takes_logits_to_keep
 from selfevolve.llm.sampling import next_tokens, validate_params
+from selfevolve.llm.frontend import PromptFrontend
 from selfevolve.llm.types import Completion, SamplingParams
 
-Message = Mapping[str, str]
 
 
 @dataclass
@@ -50,7 +50,7 @@ def context_length(model, tokenizer) -> int:
     return int(n) if n else int(tokenizer.model_max_length)
 
 
-class TransformersGenerator:
+class TransformersGenerator(PromptFrontend):
     """Implements `Generator` over a loaded `(model, tokenizer)` pair (see `load_model`)."""
 
     def __init__(self, model, tokenizer, batch_size: int = 16):
@@ -65,33 +65,6 @@ class TransformersGenerator:
         # the prompt pass needs only the last position's logits ([B, V] instead of [B, P, V])
         self._last_logits_only = {"logits_to_keep": 1} if takes_logits_to_keep(model) else {}
         self._cache = cache_keyword(model)
-
-    def encode(self, prompt: str) -> list[int]:
-        """Prompt token ids exactly as `generate` uses them (the tokenizer's default special tokens)."""
-        return self.tokenizer(prompt)["input_ids"]
-
-    def render_chat(self, messages: Sequence[Message]) -> str:
-        if not getattr(self.tokenizer, "chat_template", None):
-            raise ValueError(
-                "this model's tokenizer has no chat template; call generate() with a raw text prompt, "
-                "or set tokenizer.chat_template before chatting"
-            )
-        return self.tokenizer.apply_chat_template(list(messages), tokenize=False, add_generation_prompt=True)
-
-    def generate(self, prompts: Sequence[str], params: SamplingParams) -> list[list[Completion]]:
-        if isinstance(prompts, str):
-            raise TypeError("generate() takes a list of prompts; wrap a single prompt as [prompt]")
-        # one tokenizer call for all prompts: the same ids as `encode` one by one, with less overhead
-        return self.generate_ids(self.tokenizer(list(prompts))["input_ids"] if prompts else [], params)
-
-    def chat(self, messages: Sequence[Message], params: SamplingParams) -> list[Completion]:
-        """`params.n` completions of one conversation, rendered with the tokenizer's chat template."""
-        return self.chat_many([messages], params)[0]
-
-    def chat_many(self, conversations: Sequence[Sequence[Message]], params: SamplingParams) -> list[list[Completion]]:
-        # the template already holds any BOS, so no special tokens are added on top
-        ids = [self.tokenizer(self.render_chat(m), add_special_tokens=False)["input_ids"] for m in conversations]
-        return self.generate_ids(ids, params)
 
     def generate_ids(self, prompt_ids: Sequence[list[int]], params: SamplingParams) -> list[list[Completion]]:
         """Like `generate`, from token ids; rows are `n` copies of each prompt, run `batch_size` at a time."""

@@ -37,9 +37,9 @@ import torch
 
 from selfevolve.llm.errors import ModelLoadError, PromptTooLongError
 from selfevolve.llm.sampling import validate_params
+from selfevolve.llm.frontend import PromptFrontend
 from selfevolve.llm.types import Completion, SamplingParams
 
-Message = Mapping[str, str]
 CPU_KV_CACHE_GIB = 1.0  # default KV cache on CPU: 1 GiB holds ~500k tokens of a tiny model, ~20k of a 0.5B one
 
 
@@ -52,7 +52,7 @@ def vllm_available() -> bool:
     return True
 
 
-class VLLMGenerator:
+class VLLMGenerator(PromptFrontend):
     """Implements `Generator` over an in-process vLLM engine (see the module docstring)."""
 
     def __init__(
@@ -99,36 +99,6 @@ class VLLMGenerator:
         self.context_length = self.engine.llm_engine.model_config.max_model_len
         self.eos_ids = sorted(_eos_ids(path, self.tokenizer))
         self.asleep = False
-
-    # ------------------------------------------------------------------ prompts
-
-    def encode(self, prompt: str) -> list[int]:
-        """Prompt token ids exactly as `generate` uses them (the tokenizer's default special tokens)."""
-        return self.tokenizer(prompt)["input_ids"]
-
-    def render_chat(self, messages: Sequence[Message]) -> str:
-        if not getattr(self.tokenizer, "chat_template", None):
-            raise ValueError(
-                "this model's tokenizer has no chat template; call generate() with a raw text prompt, "
-                "or set tokenizer.chat_template before chatting"
-            )
-        return self.tokenizer.apply_chat_template(list(messages), tokenize=False, add_generation_prompt=True)
-
-    # ------------------------------------------------------------------ generation
-
-    def generate(self, prompts: Sequence[str], params: SamplingParams) -> list[list[Completion]]:
-        if isinstance(prompts, str):
-            raise TypeError("generate() takes a list of prompts; wrap a single prompt as [prompt]")
-        return self.generate_ids(self.tokenizer(list(prompts))["input_ids"] if prompts else [], params)
-
-    def chat(self, messages: Sequence[Message], params: SamplingParams) -> list[Completion]:
-        """`params.n` completions of one conversation, rendered with the tokenizer's chat template."""
-        return self.chat_many([messages], params)[0]
-
-    def chat_many(self, conversations: Sequence[Sequence[Message]], params: SamplingParams) -> list[list[Completion]]:
-        # the template already holds any BOS, so no special tokens are added on top
-        ids = [self.tokenizer(self.render_chat(m), add_special_tokens=False)["input_ids"] for m in conversations]
-        return self.generate_ids(ids, params)
 
     def generate_ids(self, prompt_ids: Sequence[list[int]], params: SamplingParams) -> list[list[Completion]]:
         """Like `generate`, from token ids: `params.n` completions per prompt, in prompt order."""

@@ -1,0 +1,49 @@
+"""Prompts to token ids for the local engines (transformers, vLLM): one implementation of the text and
+chat entry points of `Generator`, over the engine's tokenizer and its `generate_ids`.
+
+Text prompts get the tokenizer's default special tokens; a chat is rendered with the tokenizer's chat
+template, which already holds any BOS, so no special tokens are added on top.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+from selfevolve.llm.types import Completion, SamplingParams
+
+Message = Mapping[str, str]
+
+
+class PromptFrontend:
+    """Base of the local engines; a subclass sets `tokenizer` and implements `generate_ids`."""
+
+    tokenizer: Any
+
+    def generate_ids(self, prompt_ids: Sequence[list[int]], params: SamplingParams) -> list[list[Completion]]:
+        raise NotImplementedError
+
+    def encode(self, prompt: str) -> list[int]:
+        """Prompt token ids exactly as `generate` uses them (the tokenizer's default special tokens)."""
+        return self.tokenizer(prompt)["input_ids"]
+
+    def render_chat(self, messages: Sequence[Message]) -> str:
+        if not getattr(self.tokenizer, "chat_template", None):
+            raise ValueError(
+                "this model's tokenizer has no chat template; call generate() with a raw text prompt, "
+                "or set tokenizer.chat_template before chatting"
+            )
+        return self.tokenizer.apply_chat_template(list(messages), tokenize=False, add_generation_prompt=True)
+
+    def generate(self, prompts: Sequence[str], params: SamplingParams) -> list[list[Completion]]:
+        if isinstance(prompts, str):
+            raise TypeError("generate() takes a list of prompts; wrap a single prompt as [prompt]")
+        # one tokenizer call for all prompts: the same ids as `encode` one by one, with less overhead
+        return self.generate_ids(self.tokenizer(list(prompts))["input_ids"] if prompts else [], params)
+
+    def chat(self, messages: Sequence[Message], params: SamplingParams) -> list[Completion]:
+        """`params.n` completions of one conversation, rendered with the tokenizer's chat template."""
+        return self.chat_many([messages], params)[0]
+
+    def chat_many(self, conversations: Sequence[Sequence[Message]], params: SamplingParams) -> list[list[Completion]]:
+        ids = [self.tokenizer(self.render_chat(m), add_special_tokens=False)["input_ids"] for m in conversations]
+        return self.generate_ids(ids, params)
