@@ -9,15 +9,18 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
+from selfevolve.llm.errors import PromptTooLongError
 from selfevolve.llm.types import Completion, SamplingParams
 
 Message = Mapping[str, str]
 
 
 class PromptFrontend:
-    """Base of the local engines; a subclass sets `tokenizer` and implements `generate_ids`."""
+    """Base of the local engines; a subclass sets `tokenizer` and `context_length` and implements
+    `generate_ids`, which checks each prompt with `_check_fits`."""
 
     tokenizer: Any
+    context_length: int
 
     def generate_ids(self, prompt_ids: Sequence[list[int]], params: SamplingParams) -> list[list[Completion]]:
         raise NotImplementedError
@@ -47,3 +50,12 @@ class PromptFrontend:
     def chat_many(self, conversations: Sequence[Sequence[Message]], params: SamplingParams) -> list[list[Completion]]:
         ids = [self.tokenizer(self.render_chat(m), add_special_tokens=False)["input_ids"] for m in conversations]
         return self.generate_ids(ids, params)
+
+    def _check_fits(self, index: int, ids: list[int]) -> None:
+        if not ids:
+            raise ValueError(f"prompt {index} is empty after tokenisation; pass at least one token of text")
+        if len(ids) >= self.context_length:
+            raise PromptTooLongError(
+                f"prompt {index} has {len(ids)} tokens but the model's context is {self.context_length} "
+                f"(prompt + at least 1 new token must fit); shorten the prompt or use a longer-context model"
+            )

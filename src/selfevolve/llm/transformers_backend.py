@@ -17,7 +17,6 @@ from typing import Sequence
 
 import torch
 
-from selfevolve.llm.errors import PromptTooLongError
 from selfevolve.llm.logprobs import takes_logits_to_keep
 from selfevolve.llm.sampling import next_tokens, validate_params
 from selfevolve.llm.frontend import PromptFrontend
@@ -84,15 +83,6 @@ class TransformersGenerator(PromptFrontend):
         texts = self.tokenizer.batch_decode([r.ids for r in rows], skip_special_tokens=True)
         completions = [self._completion(r, text, params.stop) for r, text in zip(rows, texts)]
         return [completions[i * params.n : (i + 1) * params.n] for i in range(len(prompt_ids))]
-
-    def _check_fits(self, index: int, ids: list[int]) -> None:
-        if not ids:
-            raise ValueError(f"prompt {index} is empty after tokenisation; pass at least one token of text")
-        if len(ids) >= self.context_length:
-            raise PromptTooLongError(
-                f"prompt {index} has {len(ids)} tokens but the model's context is {self.context_length} "
-                f"(prompt + at least 1 new token must fit); shorten the prompt or use a longer-context model"
-            )
 
     @torch.inference_mode()
     def _run_batch(self, rows: list[_Row], params: SamplingParams, rng: torch.Generator | None) -> None:

@@ -35,7 +35,7 @@ from pathlib import Path
 
 import torch
 
-from selfevolve.llm.errors import ModelLoadError, PromptTooLongError
+from selfevolve.llm.errors import ModelLoadError
 from selfevolve.llm.sampling import validate_params
 from selfevolve.llm.frontend import PromptFrontend
 from selfevolve.llm.types import Completion, SamplingParams
@@ -111,15 +111,6 @@ class VLLMGenerator(PromptFrontend):
         requests = [{"prompt_token_ids": list(ids)} for ids in prompt_ids]
         outputs = self.engine.generate(requests, [self._sampling(params, len(ids)) for ids in prompt_ids], use_tqdm=False)
         return [[self._completion(c, params.stop) for c in out.outputs] for out in outputs]
-
-    def _check_fits(self, index: int, ids: list[int]) -> None:
-        if not ids:
-            raise ValueError(f"prompt {index} is empty after tokenisation; pass at least one token of text")
-        if len(ids) >= self.context_length:
-            raise PromptTooLongError(
-                f"prompt {index} has {len(ids)} tokens but the model's context is {self.context_length} "
-                f"(prompt + at least 1 new token must fit); shorten the prompt or use a longer-context model"
-            )
 
     def _sampling(self, params: SamplingParams, prompt_length: int):
         """vLLM's SamplingParams for one prompt: ours, with the budget cut to the context, our EOS ids, and
