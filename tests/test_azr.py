@@ -20,6 +20,7 @@ import yaml
 
 from selfevolve.llm.types import Completion
 from selfevolve.recipes.azr.config import AZRConfig
+from selfevolve.recipes.rundir import checkpoints
 from selfevolve.recipes.azr.step import (
     PhaseTimer,
     Players,
@@ -287,36 +288,47 @@ def _seed_file(tmp_path: Path) -> Path:
     return path
 
 
+def _latest_step(run: Path) -> int:
+    """The step of the newest complete checkpoint of `run` (0 when none)."""
+    ckpts = checkpoints(run) if (run / "checkpoints").is_dir() else []
+    return int(ckpts[-1].name.removeprefix("step_")) if ckpts else 0
+
+
 @pytest.mark.slow
 def test_kill_9_then_resume_continues_from_checkpoint_with_buffers_intact(nano_dir, tmp_path):
+    """Killed once a checkpoint of step >= 2 exists (on a fast idle machine a 5-step run could finish
+    between two polls, so the run is longer and the kill waits for any such checkpoint)."""
+    STEPS = 20  # noqa: N806
     run = tmp_path / "run"
     seed_file = _seed_file(tmp_path)
-    args = ["--out", str(run), "--set", f"model={nano_dir}", "--set", "steps=5", "--set", "batch_size=2",
+    args = ["--out", str(run), "--set", f"model={nano_dir}", "--set", f"steps={STEPS}", "--set", "batch_size=2",
             "--set", "seeding=file", "--set", f"seed_files=[{seed_file}]", "--set", "checkpoint_every=1",
             "--set", "eval.every=0", "--set", "eval.limit=3", "--set", "eval.max_new_tokens=8",
             "--set", "sampling.proposer_max_new_tokens=12", "--set", "sampling.solver_max_new_tokens=8",
             "--set", "code_io.learnability_samples=2", "--set", "sandbox_workers=1", "--set", "device=cpu"]
     proc = _run_cli(args)
-    ckpt = run / "checkpoints" / "step_000002"
     deadline = time.time() + 240
-    while not ckpt.exists() and time.time() < deadline and proc.poll() is None:
-        time.sleep(0.2)
-    assert ckpt.exists(), proc.stdout.read().decode()[-2000:]
+    # kill as soon as a checkpoint of step >= 2 exists (older ones are pruned, so poll for any)
+    while time.time() < deadline and proc.poll() is None and _latest_step(run) < 2:
+        time.sleep(0.02)
+    assert proc.poll() is None and _latest_step(run) >= 2, proc.stdout.read().decode()[-2000:]
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
+    killed_at = _latest_step(run)
+    assert killed_at < STEPS, "the run finished before the kill"
     with sqlite3.connect(run / "store.sqlite") as db:
-        kept_before = db.execute("SELECT id, buffer, program FROM tasks WHERE step <= 2 ORDER BY id").fetchall()
+        kept_before = db.execute("SELECT id, buffer, program FROM tasks WHERE step <= ? ORDER BY id", (killed_at,)).fetchall()
     done = _run_cli(["--resume", str(run)])
     out = done.communicate(timeout=300)[0].decode()
     assert done.returncode == 0, out[-3000:]
     assert "resumed" in out
     steps = [json.loads(line)["step"] for line in (run / "metrics.jsonl").read_text().splitlines()]
-    assert sorted(set(steps)) == list(range(0, 6)) and steps == sorted(steps)
+    assert sorted(set(steps)) == list(range(0, STEPS + 1)) and steps == sorted(steps)
     with sqlite3.connect(run / "store.sqlite") as db:
-        kept_after = db.execute("SELECT id, buffer, program FROM tasks WHERE step <= 2 ORDER BY id").fetchall()
+        kept_after = db.execute("SELECT id, buffer, program FROM tasks WHERE step <= ? ORDER BY id", (killed_at,)).fetchall()
         per_step = dict(db.execute("SELECT step, COUNT(*) FROM rollouts GROUP BY step").fetchall())
     assert kept_after == kept_before and len(kept_before) >= 2 * len(SEEDS)
-    assert per_step == {s: 6 * 2 for s in range(1, 6)}  # every step's sequences exactly once
+    assert per_step == {s: 6 * 2 for s in range(1, STEPS + 1)}  # every step's sequences exactly once
     assert (run / "report.html").is_file() and (run / "tasks_deduction.jsonl").is_file()
 
 

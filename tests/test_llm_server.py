@@ -130,19 +130,22 @@ def test_server_killed_mid_request_gives_clean_error_after_retries(model_dir):
                 time.sleep(0.2)
         outcome: dict = {}
 
-        def long_request():
+        def requests_until_failure():
+            """Back-to-back requests, so one is in flight whenever the kill comes, however fast the machine."""
             client = OpenAIClient(base, model="m", retries=2, backoff=0.1, timeout=20)
             try:
-                client.generate(["Q: 1 + 1?\nA:"], SamplingParams(n=64, max_new_tokens=400, temperature=1.0, seed=0))
+                while True:
+                    client.generate(["Q: 1 + 1?\nA:"], SamplingParams(n=64, max_new_tokens=400, temperature=1.0))
+                    outcome["answered"] = outcome.get("answered", 0) + 1
             except Exception as e:  # noqa: BLE001 - the test inspects whatever came out
                 outcome["error"] = e
             finally:
                 client.close()
 
-        worker = threading.Thread(target=long_request)
+        worker = threading.Thread(target=requests_until_failure)
         worker.start()
         time.sleep(1.5)
-        assert worker.is_alive(), "request finished before the kill; make it longer"
+        assert worker.is_alive(), f"the requests failed before the kill: {outcome.get('error')!r}"
         proc.send_signal(signal.SIGKILL)
         worker.join(timeout=STARTUP_LIMIT_S)
         assert not worker.is_alive(), "client hung after the server died"
