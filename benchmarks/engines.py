@@ -33,7 +33,7 @@ import torch
 from selfevolve.bench.evalplus import EvalPlusSuite
 from selfevolve.bench.generation import BenchGenerator
 from selfevolve.bench.suite import ScoreOptions
-from selfevolve.llm import OpenAIClient, SamplingParams, TransformersGenerator, load_model
+from selfevolve.llm import OpenAIClient, SamplingParams, TransformersGenerator, load_model, resolve_model_path
 from selfevolve.llm.open import open_generator
 
 ENGINES = ("transformers", "transformers-int8", "vllm", "llama.cpp")
@@ -64,8 +64,11 @@ def open_engine(name: str, model: str, batch_size: int, llama_url: str | None):
     if name == "llama.cpp":
         if not llama_url:
             raise SystemExit("--engines llama.cpp needs --llama-url (the server's base URL, .../v1)")
-        local = open_generator(model, generator="transformers", device="cpu")  # for its tokenizer and context
-        return RenderedPromptClient(llama_url, local.tokenizer, local.context_length, batch_size)
+        from transformers import AutoConfig, AutoTokenizer  # the tokenizer and context, not the weights
+
+        path = resolve_model_path(model)
+        context = AutoConfig.from_pretrained(path).max_position_embeddings
+        return RenderedPromptClient(llama_url, AutoTokenizer.from_pretrained(path), context, batch_size)
     raise SystemExit(f"unknown engine {name!r}; use one of {', '.join(ENGINES)}")
 
 

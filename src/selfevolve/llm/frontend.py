@@ -7,6 +7,7 @@ template, which already holds any BOS, so no special tokens are added on top.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Any, Mapping, Sequence
 
 from selfevolve.llm.errors import PromptTooLongError
@@ -15,15 +16,16 @@ from selfevolve.llm.types import Completion, SamplingParams
 Message = Mapping[str, str]
 
 
-class PromptFrontend:
+class PromptFrontend(ABC):
     """Base of the local engines; a subclass sets `tokenizer` and `context_length` and implements
     `generate_ids`, which checks each prompt with `_check_fits`."""
 
     tokenizer: Any
     context_length: int
 
+    @abstractmethod
     def generate_ids(self, prompt_ids: Sequence[list[int]], params: SamplingParams) -> list[list[Completion]]:
-        raise NotImplementedError
+        """`params.n` completions per prompt of token ids, in prompt order (the engine's own decoding)."""
 
     def encode(self, prompt: str) -> list[int]:
         """Prompt token ids exactly as `generate` uses them (the tokenizer's default special tokens)."""
