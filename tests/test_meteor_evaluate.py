@@ -92,3 +92,19 @@ def test_evaluate_writes_the_documented_file_with_pass_rates_and_resumes(tmp_pat
     assert written["score"] == {"new": 8.0, "old": 3.0} and written["pass_rate"] == {"new": 1.0, "old": 0.0}
     with pytest.raises(ValueError, match="two different models"):
         evaluate(records, ["new", "new"], open_model, lambda: Role("judge", judge), cfg, tmp_path / "same")
+
+
+def test_an_unjudged_evaluation_calls_no_judge_and_reports_pass_rates(tmp_path):
+    records = [Record(id=f"q{i}", domain="Python programming", question_content=f"Write add #{i}.",
+                      tests=["assert add(1, 2) == 3"]) for i in range(2)]
+    good, bad = "```python\ndef add(a, b):\n    return a + b\n```", "```python\ndef add(a, b):\n    return a * b\n```"
+    models = {"new": Scripted([("Answer with reasoning:", good)]), "old": Scripted([("Answer with reasoning:", bad)])}
+    cfg = MeteorConfig.model_validate({"evaluate": {"judged": False}})
+
+    def no_judge():
+        raise AssertionError("the judge was opened")
+
+    with open_sandbox(1) as sandbox:
+        result = evaluate(records, ["new", "old"], lambda name: Role(name, models[name]), no_judge, cfg, tmp_path, sandbox)
+    assert result == {"models": ["new", "old"], "n_questions": 2, "pass_rate": {"new": 1.0, "old": 0.0}, "n_tested": 2}
+    assert not (tmp_path / "judgments.jsonl").exists()

@@ -11,7 +11,7 @@ import pytest
 
 from selfevolve.recipes.meteor.code_checks import check_answers, open_sandbox
 from selfevolve.recipes.meteor.errors import RecordError
-from selfevolve.recipes.meteor.questions import load_questions, mbpp_pool, shipped_path, split_holdout
+from selfevolve.recipes.meteor.questions import load_questions, mbpp_heldout_questions, mbpp_pool, shipped_path, split_holdout
 from selfevolve.recipes.meteor.records import Record, StageLog
 
 MBPP_PLUS = Path(__file__).resolve().parents[1] / "src/selfevolve/data/benchmarks/evalplus/MbppPlus-v0.2.0.jsonl.gz"
@@ -33,6 +33,16 @@ def test_shipped_mbpp_set_is_exactly_the_even_pool_and_rebuilds_from_it():
     answers = [f"```python\n{tasks[r.id]['canonical_solution']}\n```" for r in chosen]
     with open_sandbox(2) as sandbox:
         assert [c.passed for c in check_answers(answers, [r.tests for r in chosen], sandbox)] == [True] * 3
+
+
+def test_shipped_heldout_set_is_exactly_the_odd_tasks_and_never_meets_the_pool():
+    held, pool = load_questions(["mbpp-heldout"]), load_questions(["mbpp"])
+    with gzip.open(MBPP_PLUS, "rt") as f:
+        numbers = [int(json.loads(line)["task_id"].split("/")[1]) for line in f]
+    assert [int(r.id.split("/")[1]) for r in held] == [n for n in numbers if n % 2 == 1]
+    assert held == mbpp_heldout_questions() and len(held) + len(pool) == len(numbers) == 378
+    assert not {r.id for r in held} & {r.id for r in pool}
+    assert all(r.tests for r in held)
 
 
 def test_meteor_json_files_give_records_with_the_domain_from_the_file_name(tmp_path):

@@ -191,6 +191,8 @@ class EvalConfig(BaseModel):
     position_swap: bool = Field(True, description="Judge every pair in both orders; a criterion is won only when both "
                                 "orders agree, anything else is a tie (0.5).")
     judge_retries: int = Field(2, ge=0, description="Re-asks when the judge's reply is not the JSON score list.")
+    judged: bool = Field(True, description="False: answers and (for questions with tests) pass rates only, no judge "
+                         "calls; cheap enough to follow the pass rate after every stage.")
     holdout: int = Field(100, ge=0, description="`run`: questions held out of training for the evaluation (reference: 100).")
 
 

@@ -8,7 +8,8 @@ The judge's position consistency is the fraction of (question, criterion) outcom
 that agree across the two orders: 1 for a judge that only reads content, 0 for one that always
 prefers the answer shown first. Without swap each question is judged once (A first), and a
 first-position bias goes straight into A's win rate. A question with an unreadable judgment (after
-the retries) is left out of the figures and counted in `n_unparsed`.
+the retries) is left out of the figures and counted in `n_unparsed`. With `evaluate.judged` off no
+judge is called: the answers and pass rates alone (e.g. to follow the pass rate after each stage).
 
 Writes `answers_1.jsonl`, `answers_2.jsonl` (the records with each model's `answer`),
 `judgments.jsonl` (one line per question and order) and `evaluation.json`; resumable like the stages.
@@ -57,9 +58,10 @@ def evaluate(records: list[Record], models: list[str], open_model: Callable[[str
         raise MeteorError(f"evaluation compares two different models, got {models}")
     require(records, ("question_content",), "evaluation", "every question needs its content")
     answers = [_answers(records, model, open_model, cfg, out / f"answers_{i}.jsonl") for i, model in enumerate(models, 1)]
-    judgments = _judgments(records, answers, judge, cfg, out / "judgments.jsonl")
-    result = {"models": models, **summarize(judgments, cfg.evaluate.position_swap, tuple(models)),
-              "position_swap": cfg.evaluate.position_swap}
+    result: dict = {"models": models, "n_questions": len(records)}
+    if cfg.evaluate.judged:
+        judgments = _judgments(records, answers, judge, cfg, out / "judgments.jsonl")
+        result |= summarize(judgments, cfg.evaluate.position_swap, tuple(models)) | {"position_swap": cfg.evaluate.position_swap}
     tested = [i for i, r in enumerate(records) if r.tests]
     if tested:
         with sandbox_or_own(sandbox, True, cfg.sandbox_workers) as runner:

@@ -7,7 +7,8 @@
   defaults as above, `question_title` to '', and `tests` (a list of Python test sources, one assert
   each) makes the question checkable by running code.
 * `mbpp` names the shipped set `data/meteor/mbpp_even.jsonl` (see its README): the MBPP+ tasks with
-  an even number, the same synthesis pool as SRA-MCTS; the odd ones stay held out.
+  an even number, the same synthesis pool as SRA-MCTS; `mbpp-heldout` (`mbpp_odd.jsonl`) the odd ones,
+  held out of every stage, for `evaluate`.
 """
 
 from __future__ import annotations
@@ -21,10 +22,10 @@ from pydantic import ValidationError
 
 from selfevolve.recipes.meteor.errors import RecordError
 from selfevolve.recipes.meteor.records import Record, check_unique
-from selfevolve.recipes.sra_mcts.problems import mbpp_synthesis_pool
+from selfevolve.recipes.sra_mcts.problems import mbpp_heldout, mbpp_synthesis_pool
 from selfevolve.store.jsonl import read_jsonl
 
-SHIPPED = {"mbpp": "mbpp_even.jsonl"}
+SHIPPED = {"mbpp": "mbpp_even.jsonl", "mbpp-heldout": "mbpp_odd.jsonl"}
 MBPP_DOMAIN = "Python programming"
 
 
@@ -102,8 +103,16 @@ def split_holdout(records: list[Record], holdout: int, seed: int) -> tuple[list[
 def mbpp_pool() -> list[Record]:
     """The MBPP+ synthesis pool of SRA-MCTS (the even tasks; `recipes.sra_mcts.problems`) as METEOR records:
     question = the prompt without its docstring quotes, tests = MBPP's asserts, one each, `import math` in front."""
-    return [Record(id=p["id"], domain=MBPP_DOMAIN, question_content=p["question"], tests=p["tests"])
-            for p in mbpp_synthesis_pool()]
+    return _records(mbpp_synthesis_pool())
+
+
+def mbpp_heldout_questions() -> list[Record]:
+    """The odd MBPP+ tasks, held out of synthesis and training, as records like `mbpp_pool`'s."""
+    return _records(mbpp_heldout())
+
+
+def _records(problems: list[dict]) -> list[Record]:
+    return [Record(id=p["id"], domain=MBPP_DOMAIN, question_content=p["question"], tests=p["tests"]) for p in problems]
 
 
 def write_records(records: list[Record], path: Path) -> None:

@@ -86,6 +86,15 @@ def default_mbpp_plus_path() -> Path:
 
 def mbpp_synthesis_pool(path: Path | None = None) -> list[dict]:
     """Problem records (`id`, `question`, `tests`) of the even MBPP+ tasks, in file order."""
+    return _mbpp_problems(path, pool=True)
+
+
+def mbpp_heldout(path: Path | None = None) -> list[dict]:
+    """The same records for the odd MBPP+ tasks: the held-out half, for evaluation only."""
+    return _mbpp_problems(path, pool=False)
+
+
+def _mbpp_problems(path: Path | None, pool: bool) -> list[dict]:
     path = path or default_mbpp_plus_path()
     if not path.is_file():
         raise ValueError(f"MBPP+ file {path} not found; pass the path of {MBPP_PLUS_FILE}")
@@ -93,7 +102,7 @@ def mbpp_synthesis_pool(path: Path | None = None) -> list[dict]:
         tasks = [json.loads(line) for line in lines if line.strip()]
     return [
         {"id": t["task_id"], "question": _mbpp_question(t["prompt"]), "tests": split_tests("import math\n" + t["assertion"])}
-        for t in tasks if is_synthesis_task(t["task_id"])
+        for t in tasks if is_synthesis_task(t["task_id"]) == pool
     ]
 
 
