@@ -161,3 +161,11 @@ def test_checkpoints_move_between_one_process_and_fsdp(tmp_path):
     assert_same_update(single, sharded)
     assert (single["share"], sharded["share"]) == (1.0, 0.5)  # LoRA's base weights and adapters sharded alike
     assert sharded["accuracy"] == single["accuracy"]
+
+
+def test_fsdp_units_are_the_models_decoder_layers_found_through_peft_too():
+    policy = toy.tiny_policy(toy.char_tokenizer(), seed=0, layers=3)
+    assert [type(m).__name__ for m in decoder_layers(policy)] == ["Qwen2DecoderLayer"] * 3
+    assert decoder_layers(Trainer(policy, RLConfig(lora_r=2)).policy) == decoder_layers(policy)  # under PEFT's wrapper
+    with pytest.raises(ValueError, match="names no module of its own in _no_split_modules.*data_parallel='ddp'"):
+        decoder_layers(torch.nn.Sequential(torch.nn.Linear(2, 2)))

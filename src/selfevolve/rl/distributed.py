@@ -12,11 +12,12 @@ over gloo). `RLConfig.data_parallel` picks how:
   optimiser state.
 - `fsdp`: torch FSDP2 (`shard_policy`): `fully_shard` on each decoder layer (the classes the transformers
   model's `_no_split_modules` names), then on the transformers model (inside a PEFT wrapper, if any), and
-  on the PPO value head as a unit of its own. Weights, gradients and AdamW state are sharded across ranks (parameters
-  become DTensors); a layer's weights are gathered for its forward and backward only. Gradient
-  accumulation skips the reduce-scatter on all but the last micro-batch of an update
+  on the PPO value head as a unit of its own. Weights, gradients and AdamW state are sharded across
+  ranks (parameters become DTensors); a layer's weights are gathered for its forward and backward only.
+  Gradient accumulation skips the reduce-scatter on all but the last micro-batch of an update
   (`set_requires_gradient_sync`), like DDP's `no_sync`; the price is full-size gradients between
-  micro-batches. The frozen KL reference (`ref_model`, without LoRA) is not sharded: every rank holds a copy.
+  micro-batches. The frozen KL reference (`ref_model`, without LoRA) is not sharded: every rank holds
+  a copy. Tested on CPU over gloo only (no GPUs here): NCCL and bf16 on GPUs are not.
 
 Checkpoints are the same full (unsharded) `trainer.pt` either way: under FSDP `save_checkpoint` gathers
 the tensors with `torch.distributed.checkpoint.state_dict` (every rank must call it; rank 0 writes), and
