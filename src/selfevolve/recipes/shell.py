@@ -36,10 +36,14 @@ the last, log, checkpoint every `checkpoint_every` steps and at the last. Resume
 kill -9): the newest complete checkpoint is loaded, metrics logged after it are dropped, and the
 recipe restores its own state; `--set` may change only the config's `CHANGEABLE_ON_RESUME` fields.
 `time/elapsed` is the wall time spent on the logged steps, summed over sessions.
+
+A run is one process: a multi-process launch (torchrun, accelerate launch: WORLD_SIZE > 1) is refused,
+since every process would run the whole recipe into the same directory (see `selfevolve.rl.distributed`).
 """
 
 from __future__ import annotations
 
+import os
 import random
 import sys
 import time
@@ -54,7 +58,7 @@ from rich.live import Live
 from rich.table import Table as LiveTable
 from transformers.utils import logging as hf_logging
 
-from selfevolve.recipes.rundir import load_latest, prepare, record_origin, save_checkpoint, truncate_jsonl
+from selfevolve.recipes.rundir import RunDirError, load_latest, prepare, record_origin, save_checkpoint, truncate_jsonl
 from selfevolve.report.html import Table, write_report
 from selfevolve.report.run import Headline, Plot, run_report
 from selfevolve.store.metrics import MetricsLogger, read_metrics
@@ -118,6 +122,14 @@ def run_recipe(kind: type[RecipeRun], cfg: BaseModel | None, run_dir: Path, resu
     `cfg` is the new run's config (on resume: None for the saved one); `overrides` are `field=value`
     strings applied on top; `origin` says how the config was made (preset, file, overrides) for the report.
     """
+    processes = int(os.environ.get("WORLD_SIZE", "1"))
+    if processes > 1:
+        raise RunDirError(
+            f"WORLD_SIZE={processes}: a multi-process launcher (torchrun, accelerate launch) started this run, but a "
+            f"recipe runs in one process, so each of the {processes} would run the whole recipe into {run_dir}. Start "
+            "it without the launcher; data-parallel and FSDP training (rl.data_parallel) are for scripts that drive "
+            "selfevolve.rl.Trainer themselves (see selfevolve/rl/distributed.py)"
+        )
     cfg = prepare(kind.config, cfg, run_dir, resume, overrides)
     origin = record_origin(run_dir, origin, resume, overrides)
     hf_logging.disable_progress_bar()

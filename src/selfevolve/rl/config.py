@@ -72,6 +72,13 @@ class RLConfig(BaseModel):
 
     # --- hardware / adapters ---
     bf16: bool | None = Field(None, description="bf16 autocast; None = on when the model is on a CUDA device.")
+    data_parallel: Literal["ddp", "fsdp"] = Field(
+        "ddp",
+        description="How ranks share the update under torch.distributed (world size > 1; ignored in one process): "
+        "ddp = DistributedDataParallel, a full copy of weights, gradients and optimiser state on every rank; "
+        "fsdp = torch FSDP2 `fully_shard` per decoder layer, weights, gradients and optimiser state sharded "
+        "across ranks (for policies that do not fit one device). Both make the single-process update.",
+    )
     lora_r: int = Field(0, ge=0, description="LoRA rank through peft; 0 = full fine-tuning.")
     lora_alpha: int = Field(32, gt=0, description="LoRA alpha.")
     lora_dropout: float = Field(0.0, ge=0, lt=1, description="LoRA dropout.")

@@ -1,21 +1,43 @@
-"""Data parallelism through torch.distributed: process-group set-up and the two collectives the trainer uses.
+"""Data parallelism through torch.distributed: process-group set-up, FSDP2 sharding, and the two
+collectives the trainer uses.
 
 Launch with `torchrun --nproc-per-node N script.py` or `accelerate launch --num_processes N script.py`
 (both set RANK / WORLD_SIZE / MASTER_ADDR); the script calls `init_distributed()` before building the
-`Trainer`, which then wraps the model in DDP. Every rank passes the same global batch to
-`Trainer.step`; each rank runs the forward/backward passes of its share of the rows and DDP averages
-the gradients, so one update equals the single-process update on the whole batch
-(tests/test_rl_distributed.py checks this with 2 CPU processes over gloo).
+`Trainer`. Every rank passes the same global batch to `Trainer.step`; each rank runs the forward/backward
+passes of its share of the rows and the gradients are averaged over ranks, so one update equals the
+single-process update on the whole batch (tests/test_rl_distributed.py checks this with 2 CPU processes
+over gloo). `RLConfig.data_parallel` picks how:
+
+- `ddp`: the model wrapped in DistributedDataParallel; every rank holds full weights, gradients and
+  optimiser state.
+- `fsdp`: torch FSDP2 (`shard_policy`): `fully_shard` on each decoder layer (the classes the transformers
+  model's `_no_split_modules` names), then on the transformers model (inside a PEFT wrapper, if any), and
+  on the PPO value head as a unit of its own. Weights, gradients and AdamW state are sharded across
+  ranks (parameters become DTensors); a layer's weights are gathered for its forward and backward only.
+  Gradient accumulation skips the reduce-scatter on all but the last micro-batch of an update
+  (`set_requires_gradient_sync`), like DDP's `no_sync`; the price is full-size gradients between
+  micro-batches. The frozen KL reference (`ref_model`, without LoRA) is not sharded: every rank holds
+  a copy. Tested on CPU over gloo only (no GPUs here): NCCL and bf16 on GPUs are not.
+
+Checkpoints are the same full (unsharded) `trainer.pt` either way: under FSDP `save_checkpoint` gathers
+the tensors with `torch.distributed.checkpoint.state_dict` (every rank must call it; rank 0 writes), and
+`load_checkpoint` scatters them again, so a run may resume on another number of ranks or on one.
+`Trainer.full_policy_state_dict()` gives the policy's full weights the same way (on rank 0), e.g. for
+`save_pretrained` at the end of a script.
+
+Under FSDP every forward pass is a collective: all ranks must run the same number of them. transformers'
+`generate` keeps ranks in step (`synced_gpus`, which it turns on for a model `shard_policy` marked);
+a caller must still make the same calls on every rank (same number of batches).
 
 Rollouts in data parallel: each rank generates its share of the prompts; gather them into one global
 batch (e.g. `torch.distributed.all_gather_object` of the per-rank `Rollout` records, then
 `assemble_batch`) so that group and key statistics (GRPO, TRR++) see the whole batch.
 
-FSDP (models that do not fit one GPU per rank) is not wired into `Trainer`: it wraps the model in
-DDP only. The route is torch's FSDP2 - `torch.distributed.fsdp.fully_shard` on each decoder layer
-and then on the root model, in place of the DDP wrapper - with checkpoints through
-`torch.distributed.checkpoint.state_dict.get_state_dict(model, optimizer)` (full state dicts), and
-`no_sync` replaced by `model.set_requires_gradient_sync(False)` on accumulation micro-batches.
+The recipes (`selfevolve azr`, `countdown`, ...) run in one process: they never call `init_distributed`,
+and `run_recipe` refuses a launch with WORLD_SIZE > 1 (every process would run the whole recipe into the
+same run directory). Their vLLM weight sync (`VLLMGenerator.load_weights`) and final `save_pretrained`
+read the policy's tensors directly, which under FSDP would be shards: a distributed recipe would go
+through `full_policy_state_dict()` there.
 """
 
 from __future__ import annotations
@@ -24,6 +46,7 @@ import os
 
 import torch
 import torch.distributed as dist
+from torch import nn
 
 
 def init_distributed() -> tuple[int, int]:
@@ -64,3 +87,43 @@ def sum_across_ranks(values: torch.Tensor) -> torch.Tensor:
     if world_size() > 1:
         dist.all_reduce(total)
     return total
+
+
+def shard_policy(policy: nn.Module, *others: nn.Module) -> list[nn.Module]:
+    """FSDP2 over all ranks, in place: `fully_shard` each decoder layer of the transformers causal LM
+    `policy`, then the model itself, then each of `others` as a unit of its own. Returns these root units.
+
+    With PEFT the unit is the transformers model inside the wrapper: PEFT's `generate` calls that model
+    directly, and its `forward` reaches it through `__call__`, so either way FSDP gathers the weights.
+    Build the optimiser afterwards: the parameters become DTensor shards."""
+    from torch.distributed.device_mesh import init_device_mesh
+    from torch.distributed.fsdp import fully_shard
+
+    model = _base_model(policy)
+    mesh = init_device_mesh(next(model.parameters()).device.type, (world_size(),))
+    for layer in decoder_layers(model):
+        fully_shard(layer, mesh=mesh)
+    fully_shard(model, mesh=mesh)
+    for module in others:
+        fully_shard(module, mesh=mesh)
+    model._is_fsdp_managed_module = True  # transformers' generate reads it and keeps ranks in step (synced_gpus)
+    return [model, *others]
+
+
+def decoder_layers(model: nn.Module) -> list[nn.Module]:
+    """The modules of `model` whose class its `_no_split_modules` names (transformers' "keep on one device"
+    blocks: the decoder layers of Qwen2, Llama, ...), in order."""
+    names = set(getattr(_base_model(model), "_no_split_modules", None) or ())
+    layers = [m for m in model.modules() if any(c.__name__ in names for c in type(m).__mro__)]  # FSDP subclasses too
+    if not layers:
+        raise ValueError(
+            f"data_parallel='fsdp' shards a model layer by layer, but {type(_base_model(model)).__name__} names no "
+            f"module of its own in _no_split_modules ({sorted(names)}); use data_parallel='ddp', or a transformers "
+            "model that sets _no_split_modules"
+        )
+    return layers
+
+
+def _base_model(model: nn.Module) -> nn.Module:
+    """The transformers model under a PEFT wrapper (the model itself otherwise)."""
+    return model.get_base_model() if hasattr(model, "get_base_model") else model

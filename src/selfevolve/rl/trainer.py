@@ -20,6 +20,14 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch import nn
+from torch.distributed.checkpoint.state_dict import (
+    StateDictOptions,
+    get_model_state_dict,
+    get_optimizer_state_dict,
+    set_model_state_dict,
+    set_optimizer_state_dict,
+)
+from torch.distributed.tensor import DTensor
 from torch.nn import functional as F
 from torch.nn.parallel import DistributedDataParallel
 
@@ -28,8 +36,14 @@ from selfevolve.rl import advantages as A
 from selfevolve.rl import losses as L
 from selfevolve.rl.batch import RolloutBatch
 from selfevolve.rl.config import RLConfig
-from selfevolve.rl.distributed import gather_rows, rank, sum_across_ranks, world_size
+from selfevolve.rl.distributed import gather_rows, rank, shard_policy, sum_across_ranks, world_size
 from selfevolve.store.metrics import MetricsLogger
+
+
+# Full (unsharded) tensors on the CPU of rank 0 only (the other ranks get {}): one copy in host memory.
+_GATHER = StateDictOptions(full_state_dict=True, cpu_offload=True)
+# Full tensors read on rank 0 and scattered to every rank's shards; frozen tensors (LoRA's base) are not saved.
+_SCATTER = StateDictOptions(full_state_dict=True, broadcast_from_rank0=True, strict=False)
 
 
 @dataclass
@@ -39,7 +53,7 @@ class _ActorOutput:
 
 
 class _Actor(nn.Module):
-    """The policy and, for PPO, a linear value head on its last hidden state: one module for DDP."""
+    """The policy and, for PPO, a linear value head on its last hidden state: one module for DDP and the optimiser."""
 
     def __init__(self, policy: nn.Module, with_value_head: bool):
         super().__init__()
@@ -54,7 +68,9 @@ class _Actor(nn.Module):
         out = self.policy(**inputs, output_hidden_states=self.value_head is not None)
         values = None
         if self.value_head is not None:
-            values = self.value_head(out.hidden_states[-1].float()).squeeze(-1)
+            hidden = out.hidden_states[-1].float()  # [B, L, H]
+            # rows in, rows out: on a 3-D input nn.Linear returns a view, which FSDP warns about
+            values = self.value_head(hidden.flatten(0, 1)).view(hidden.shape[:2])  # [B, L]
         return _ActorOutput(out.logits, values)
 
 
@@ -107,7 +123,8 @@ class Trainer:
 
     model: a transformers causal LM (already on its device). ref_model: the frozen reference for KL
     (needed when `config.kl_coef > 0`, except with LoRA, where the policy with adapters disabled is
-    the reference). Under torch.distributed the model is wrapped in DDP (see `distributed.py`).
+    the reference). Under torch.distributed the model is wrapped in DDP or sharded with FSDP2
+    (`config.data_parallel`; see `distributed.py`).
     """
 
     def __init__(self, model: nn.Module, config: RLConfig, ref_model: nn.Module | None = None):
@@ -122,7 +139,14 @@ class Trainer:
         self.bf16 = config.bf16 if config.bf16 is not None else self.device.type == "cuda"
         self.skip_prompt_logits = takes_logits_to_keep(model)  # the loss needs the completion's logits only
         self.actor = _Actor(model, config.needs_value_head)
-        self.model = DistributedDataParallel(self.actor) if world_size() > 1 else self.actor
+        self.sharded = world_size() > 1 and config.data_parallel == "fsdp"
+        self.model = self.actor  # what the updates call
+        self.fsdp_units: list[nn.Module] = []  # FSDP roots (transformers model, value head), whose gradient sync we switch
+        if self.sharded:
+            self.fsdp_units = shard_policy(model, *([self.actor.value_head] if self.actor.value_head is not None else []))
+        elif world_size() > 1:
+            self.model = DistributedDataParallel(self.actor)
+        # after sharding: FSDP replaces the parameters by DTensor shards, which the optimiser must hold
         self.optimizer = torch.optim.AdamW(self._param_groups(), betas=config.adam_betas, eps=config.adam_eps)
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, lambda u: lr_factor(u, config))
         self.shuffle_rng = torch.Generator().manual_seed(config.seed)
@@ -201,23 +225,38 @@ class Trainer:
         """One optimiser update on the mini-batch `rows` ([M] global row indices); returns the grad norm.
 
         Each micro-batch's loss is divided by the whole mini-batch's denominator and multiplied by the
-        world size, so the gradients summed over micro-batches and averaged by DDP over ranks equal the
-        single-process gradient of the mini-batch loss.
+        world size, so the gradients summed over micro-batches and averaged over ranks (DDP's all-reduce,
+        FSDP's reduce-scatter) equal the single-process gradient of the mini-batch loss.
         """
         cfg = self.config
         denominators = (L.normaliser(batch.completion_mask[rows], cfg.loss_agg_mode, cfg.loss_norm_length),
                         float(batch.completion_mask[rows].sum()))  # (policy loss, value loss)
         micro = _by_length(batch, rows.chunk(world_size())[rank()]).split(cfg.micro_batch_size)  # this rank's share
         for i, idx in enumerate(micro):
-            sync = i == len(micro) - 1 or not isinstance(self.model, DistributedDataParallel)
-            with contextlib.nullcontext() if sync else self.model.no_sync():
+            with contextlib.nullcontext() if i == len(micro) - 1 else self._local_gradients():
                 self._micro_batch_loss(batch, tensors, idx, denominators, sums).backward()
         params = [p for group in self.optimizer.param_groups for p in group["params"]]
         grad_norm = torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm or float("inf"))
         self.optimizer.step()
         self.scheduler.step()
         self.optimizer.zero_grad(set_to_none=True)
-        return float(grad_norm)
+        return float(grad_norm.full_tensor() if isinstance(grad_norm, DTensor) else grad_norm)  # FSDP: a replicated DTensor
+
+    @contextlib.contextmanager
+    def _local_gradients(self):
+        """Backward passes that accumulate gradients on this rank without averaging them over ranks
+        (DDP's `no_sync`, FSDP's `set_requires_gradient_sync(False)`); the update's last one averages all."""
+        if isinstance(self.model, DistributedDataParallel):
+            with self.model.no_sync():
+                yield
+            return
+        for unit in self.fsdp_units:
+            unit.set_requires_gradient_sync(False)
+        try:
+            yield
+        finally:
+            for unit in self.fsdp_units:
+                unit.set_requires_gradient_sync(True)
 
     def _micro_batch_loss(self, batch: RolloutBatch, tensors: StepTensors, idx: torch.Tensor,
                           denominators: tuple[float, float], sums: dict) -> torch.Tensor:
@@ -318,15 +357,20 @@ class Trainer:
     # ------------------------------------------------------------------ checkpoints
 
     def save_checkpoint(self, path: str | Path) -> None:
-        """Model (trainable weights), value head, optimiser, scheduler, step, and every rank's RNG states."""
+        """Model (trainable weights), value head, optimiser, scheduler, step, and every rank's RNG states.
+
+        Full tensors whatever the data parallelism, so any number of ranks can load it. Under FSDP every
+        rank must call this (the tensors are gathered); rank 0 writes `trainer.pt`."""
         path = Path(path)
+        model = self.full_policy_state_dict(trainable_only=True)
+        value_head = self._full_value_head_state()
+        optimizer = self._full_optimizer_state()
         if rank() == 0:
             path.mkdir(parents=True, exist_ok=True)
-            trainable = {n: p.detach().cpu() for n, p in self.policy.named_parameters() if p.requires_grad}
             torch.save({
-                "model": trainable,
-                "value_head": None if self.actor.value_head is None else self.actor.value_head.state_dict(),
-                "optimizer": self.optimizer.state_dict(),
+                "model": model,
+                "value_head": value_head,
+                "optimizer": optimizer,
                 "scheduler": self.scheduler.state_dict(),
                 "step": self.step_count,
                 "config": self.config.model_dump(),
@@ -336,26 +380,91 @@ class Trainer:
         torch.save(_rng_state(self.shuffle_rng), path / f"rng_rank{rank()}.pt")
 
     def load_checkpoint(self, path: str | Path) -> None:
-        """Restore what `save_checkpoint` wrote into this trainer (built with the same config and base model)."""
+        """Restore what `save_checkpoint` wrote into this trainer (built with the same config and base model),
+        whatever the number of ranks that saved it. Under FSDP every rank must call this.
+
+        A rank the saving run did not have (resumed on more ranks) takes the mini-batch order, which all
+        ranks share, from rank 0's RNG file and keeps its sampling RNGs as the caller seeded them."""
         path = Path(path)
-        state = torch.load(path / "trainer.pt", map_location=self.device, weights_only=False)
-        params = dict(self.policy.named_parameters())
-        missing = [n for n, p in params.items() if p.requires_grad and n not in state["model"]]
+        # FSDP: mmap, so that ranks other than 0 (whose tensors the scatter ignores) read only what they use
+        state = torch.load(path / "trainer.pt", map_location="cpu", mmap=self.sharded, weights_only=False)
+        missing = [n for n in self._trainable_names() if n not in state["model"]]
         if missing:
             raise ValueError(f"checkpoint {path} lacks {len(missing)} trainable tensors (e.g. {missing[0]}); was it saved from this model and LoRA setting?")
-        with torch.no_grad():
-            for name, tensor in state["model"].items():
-                params[name].copy_(tensor)
-        if self.actor.value_head is not None:
-            self.actor.value_head.load_state_dict(state["value_head"])
-        self.optimizer.load_state_dict(state["optimizer"])
+        if self.sharded:
+            set_model_state_dict(self.policy, state["model"], options=_SCATTER)
+            if self.actor.value_head is not None:
+                set_model_state_dict(self.actor.value_head, state["value_head"], options=_SCATTER)
+        else:
+            params = dict(self.policy.named_parameters())
+            with torch.no_grad():
+                for name, tensor in state["model"].items():
+                    params[name].copy_(tensor)
+            if self.actor.value_head is not None:
+                self.actor.value_head.load_state_dict(state["value_head"])
+        self._load_optimizer_state(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
         self.step_count = state["step"]
-        _set_rng_state(torch.load(path / f"rng_rank{rank()}.pt", weights_only=False), self.shuffle_rng)
+        own = path / f"rng_rank{rank()}.pt"
+        if own.is_file():
+            _set_rng_state(torch.load(own, weights_only=False), self.shuffle_rng)
+        else:
+            self.shuffle_rng.set_state(torch.load(path / "rng_rank0.pt", weights_only=False)["shuffle"])
+
+    def full_policy_state_dict(self, trainable_only: bool = False) -> dict[str, torch.Tensor]:
+        """`policy.state_dict()` as full tensors on the CPU (`trainable_only`: the weights that train, by
+        their `named_parameters` names). Under FSDP a collective that every rank must call, after which
+        rank 0 holds the tensors and the other ranks an empty dict."""
+        if self.sharded:
+            options = StateDictOptions(full_state_dict=True, cpu_offload=True, ignore_frozen_params=trainable_only)
+            state = get_model_state_dict(self.policy, options=options)
+        else:
+            state = self.policy.state_dict()  # references; copied below
+        if trainable_only and state:
+            state = {name: state[name] for name in self._trainable_names()}  # drops tied duplicates (lm_head)
+        return {name: tensor.detach().cpu() for name, tensor in state.items()}
+
+    def _full_value_head_state(self) -> dict[str, torch.Tensor] | None:
+        if self.actor.value_head is None:
+            return None
+        if self.sharded:
+            return get_model_state_dict(self.actor.value_head, options=_GATHER)
+        return {name: tensor.detach().cpu() for name, tensor in self.actor.value_head.state_dict().items()}
+
+    def _trainable_names(self) -> list[str]:
+        return [name for name, p in self.policy.named_parameters() if p.requires_grad]
+
+    def _full_optimizer_state(self) -> dict:
+        """`optimizer.state_dict()` with full tensors (keyed by parameter position, as in one process).
+        Under FSDP: gathered, on rank 0 only ({} elsewhere)."""
+        # Before the first update the state holds no tensors, and DCP would fill it by a zero-gradient
+        # step (Adam's step count 1), which would change the next update.
+        if not self.sharded or not self.optimizer.state:
+            return self.optimizer.state_dict()
+        by_name = get_optimizer_state_dict(self.actor, self.optimizer, options=_GATHER)
+        if rank() != 0:
+            return {}
+        position = {name: i for i, name in enumerate(n for group in by_name["param_groups"] for n in group["params"])}
+        return _rekeyed(by_name, position.__getitem__)
+
+    def _load_optimizer_state(self, saved: dict) -> None:
+        """Load `_full_optimizer_state`'s format; under FSDP scatter it to the shards, by parameter name."""
+        if not self.sharded or not saved["state"]:
+            self.optimizer.load_state_dict(saved)
+            return
+        name_of = {p: name for name, p in self.actor.named_parameters()}
+        names = [name_of[p] for group in self.optimizer.param_groups for p in group["params"]]  # by position
+        set_optimizer_state_dict(self.actor, self.optimizer, _rekeyed(saved, names.__getitem__), options=_SCATTER)
 
     def close(self) -> None:
         if self.logger is not None:
             self.logger.close()
+
+
+def _rekeyed(optimizer_state: dict, key) -> dict:
+    """An optimiser state dict whose parameters are keyed by `key(old key)`: positions <-> names."""
+    return {"state": {key(k): s for k, s in optimizer_state["state"].items()},
+            "param_groups": [{**g, "params": [key(k) for k in g["params"]]} for g in optimizer_state["param_groups"]]}
 
 
 def _by_length(batch: RolloutBatch, rows: torch.Tensor) -> torch.Tensor:

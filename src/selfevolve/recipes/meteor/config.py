@@ -53,6 +53,9 @@ class RolesConfig(BaseModel):
         "The engine of the strong and judge models: 'transformers' or 'vllm' (an in-process vLLM engine, the vllm "
         "extras) for local models, 'openai' for base URLs; None = openai for a URL, else transformers. The weak "
         "model, which METEOR trains, beam-searches and counts tokens of, always opens on transformers (or its URL)."))
+    tensor_parallel_size: int = Field(1, ge=1, description=(
+        "With generator=vllm: GPUs each vLLM engine splits the model over (vLLM's tensor parallelism); 1 = one device "
+        "(untested here: no GPUs)."))
     api_key_env: str = Field("OPENAI_API_KEY", description="Environment variable holding the endpoints' API key (unset: no key sent).")
     api_concurrency: int = Field(8, ge=1, description="HTTP requests in flight at once.")
     device: str | None = Field(None, description="Local models: 'cpu', 'cuda', 'cuda:1'...; None = CUDA when available.")
@@ -204,6 +207,7 @@ class MeteorConfig(BaseModel):
     # A rerun in the same directory continues the saved run: only these may differ from the saved config.
     CHANGEABLE_ON_RESUME: ClassVar[tuple[str, ...]] = (
         "max_questions", "sandbox_workers", "roles.device", "roles.api_concurrency", "roles.generation_batch_size",
+        "roles.tensor_parallel_size",
     )
 
     roles: RolesConfig = Field(default_factory=RolesConfig)

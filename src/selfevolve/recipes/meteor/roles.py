@@ -158,7 +158,8 @@ class Roles:
 
 def _open(roles: RolesConfig, model: str, api_model: str | None, generator: str | None = None) -> Generator:
     return open_generator(model, api_model, roles.api_key_env, generator=generator, device=roles.device,
-                          batch_size=roles.generation_batch_size, concurrency=roles.api_concurrency)
+                          batch_size=roles.generation_batch_size, concurrency=roles.api_concurrency,
+                          vllm_options={"tensor_parallel_size": roles.tensor_parallel_size})
 
 
 def require_local(model: str, what: str) -> None:

@@ -150,7 +150,7 @@ class SRAMCTSConfig(BaseModel):
     # A resumed run continues the saved one: only these may differ from the saved config.
     CHANGEABLE_ON_RESUME: ClassVar[tuple[str, ...]] = (
         "limit", "concurrent_problems", "generation_batch_size", "api_concurrency", "device", "verify.sandbox_workers", "train",
-        "generator",
+        "generator", "tensor_parallel_size",
     )
 
     model: str = Field(..., description="The model for every role: a shipped/registry name, a local directory, or an OpenAI-compatible base URL.")
@@ -158,6 +158,9 @@ class SRAMCTSConfig(BaseModel):
     generator: Literal["transformers", "vllm", "openai"] | None = Field(None, description=(
         "The engine of every role's model: 'transformers' or 'vllm' (an in-process vLLM engine, the vllm extras) for "
         "local models, 'openai' for base URLs; None = openai for a URL, else transformers."))
+    tensor_parallel_size: int = Field(1, ge=1, description=(
+        "With generator=vllm: GPUs each vLLM engine splits the model over (vLLM's tensor parallelism); 1 = one device "
+        "(untested here: no GPUs)."))
     api_key_env: str = Field("OPENAI_API_KEY", description="Environment variable holding the endpoint's API key (unset = no key).")
     api_concurrency: int = Field(32, gt=0, description="Requests in flight at once to an endpoint (a phase's prompts go out together).")
     device: str | None = Field(None, description="'cpu', 'cuda', ...; None = CUDA when available.")

@@ -106,7 +106,8 @@ def open_models(cfg: SRAMCTSConfig) -> dict[str, ChatModel]:
         api_model = (spec.api_model or cfg.api_model) if is_endpoint(model) else None
         if (model, api_model) not in opened:
             generator = open_generator(model, api_model, cfg.api_key_env, generator=cfg.generator, device=cfg.device,
-                                       dtype=cfg.dtype, batch_size=cfg.generation_batch_size, concurrency=cfg.api_concurrency)
+                                       dtype=cfg.dtype, batch_size=cfg.generation_batch_size, concurrency=cfg.api_concurrency,
+                                       vllm_options={"tensor_parallel_size": cfg.tensor_parallel_size})
             opened[(model, api_model)] = ChatModel.over(generator)
         out[role] = opened[(model, api_model)]
     return out
