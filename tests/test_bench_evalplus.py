@@ -27,6 +27,18 @@ def mbpp():
     return suite, {t.task_id: t for t in suite.load(bench_data_dir())}
 
 
+def test_the_heldout_suite_is_the_odd_half_of_mbpp_plus():
+    from selfevolve.bench.registry import make_suite
+
+    suite = make_suite("mbpp+-heldout")
+    held, every = suite.load(bench_data_dir()), EvalPlusSuite("mbpp", plus=True).load(bench_data_dir())
+    numbers = [int(t.task_id.split("/")[1]) for t in held]
+    assert suite.name == "mbpp+-heldout" and suite.plus and len(held) == 182 and len(every) == 378
+    assert all(n % 2 == 1 for n in numbers) and held == [t for t in every if int(t.task_id.split("/")[1]) % 2]
+    with pytest.raises(ValueError, match="only MBPP"):
+        EvalPlusSuite("humaneval", plus=True, heldout=True)
+
+
 def _score(suite_and_tasks, task_id, solutions, options):
     suite, tasks = suite_and_tasks
     v = suite.score([tasks[task_id]], {task_id: [{"solution": s} for s in solutions]}, options)

@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 
 from scripted import CRITIC, JUDGE, PROPOSE, REFLECT, TRANSLATE, ScriptedModel, phase_counts, steps_of
+from selfevolve.bench.evalplus_data import is_mbpp_pool_task
 from selfevolve.config import ConfigError, load_config, preset_names
 from selfevolve.llm.open import ChatModel
 from selfevolve.recipes.sra_mcts.config import SRAMCTSConfig
 from selfevolve.recipes.sra_mcts.prompts import INSTRUCTIONS
 from selfevolve.recipes.sra_mcts.problems import (
     default_mbpp_plus_path,
-    is_synthesis_task,
     mbpp_synthesis_pool,
     read_problems,
     shipped_path,
@@ -256,8 +256,8 @@ def test_the_mbpp_synthesis_pool_holds_even_tasks_only():
     pool = mbpp_synthesis_pool()
     numbers = [int(r["id"].split("/")[1]) for r in pool]
     assert len(pool) == 196 and all(n % 2 == 0 for n in numbers) and numbers == sorted(numbers)
-    assert not any(is_synthesis_task(t) for t in ("Mbpp/3", "Mbpp/809", "HumanEval/2", "Mbpp/2x", "mbpp/2"))
-    assert is_synthesis_task("Mbpp/2")
+    assert not any(is_mbpp_pool_task(t) for t in ("Mbpp/3", "Mbpp/809", "HumanEval/2", "Mbpp/2x", "mbpp/2"))
+    assert is_mbpp_pool_task("Mbpp/2")
     first = pool[0]
     assert first["id"] == "Mbpp/2" and first["question"].startswith("Write a function to find the shared elements")
     assert '"""' not in first["question"] and len(first["tests"]) == 3

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Sequence
 
 from selfevolve.bench.data import cache_dir, dataset_path, file_sha256
-from selfevolve.bench.evalplus_data import FILES, PlusTask, load_tasks
+from selfevolve.bench.evalplus_data import FILES, PlusTask, is_mbpp_pool_task, load_tasks
 from selfevolve.bench.evalplus_oracle import (
     Expected, ExpectedCache, candidate_call, check_outputs, run_budget, split_inputs, time_limits,
 )
@@ -43,19 +43,23 @@ DIRECT_EOS = {
 
 
 class EvalPlusSuite:
-    """`humaneval`, `humaneval+`, `mbpp`, `mbpp+`: the plus suites report base and plus verdicts."""
+    """`humaneval`, `humaneval+`, `mbpp`, `mbpp+`: the plus suites report base and plus verdicts.
+    `heldout` (MBPP only, `mbpp+-heldout`): the odd-numbered tasks, which no recipe trains on."""
 
     default_max_new_tokens = 768  # EvalPlus's DecoderBase default
 
-    def __init__(self, dataset: str, plus: bool):
-        self.dataset, self.plus = dataset, plus
-        self.name = dataset + ("+" if plus else "")
+    def __init__(self, dataset: str, plus: bool, heldout: bool = False):
+        if heldout and dataset != "mbpp":
+            raise ValueError("only MBPP+ has a held-out half (its odd-numbered tasks); HumanEval+ is held out whole")
+        self.dataset, self.plus, self.heldout = dataset, plus, heldout
+        self.name = dataset + ("+" if plus else "") + ("-heldout" if heldout else "")
         self.sha256: str | None = None
 
     def load(self, data_dir: str | Path | None) -> list[PlusTask]:
         path = dataset_path(FILES[self.dataset], data_dir)
         self.sha256 = file_sha256(path)
-        return load_tasks(self.dataset, path)
+        tasks = load_tasks(self.dataset, path)
+        return [t for t in tasks if not is_mbpp_pool_task(t.task_id)] if self.heldout else tasks
 
     def prompt(self, task: PlusTask, style: str) -> Prompt:
         text = task.prompt.strip() + "\n"

@@ -7,6 +7,7 @@ so do we: `MBPP_INPUT_TYPES` below lists, per task number, the same conversion.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,15 @@ from selfevolve.bench.data import read_jsonl
 HUMANEVAL_PLUS = "evalplus/HumanEvalPlus-v0.1.10.jsonl.gz"
 MBPP_PLUS = "evalplus/MbppPlus-v0.2.0.jsonl.gz"
 FILES = {"humaneval": HUMANEVAL_PLUS, "mbpp": MBPP_PLUS}
+_MBPP_ID = re.compile(r"Mbpp/(\d+)")
+
+
+def is_mbpp_pool_task(task_id: str) -> bool:
+    """The project's MBPP+ split: tasks with an even number (`Mbpp/2`, `Mbpp/4`, ...) are the pool that
+    SRA-MCTS synthesises from and METEOR trains on; the odd ones (and all of HumanEval+) are held out
+    for evaluation (`mbpp+-heldout`)."""
+    match = _MBPP_ID.fullmatch(task_id)
+    return bool(match) and int(match.group(1)) % 2 == 0
 
 
 @dataclass(frozen=True)

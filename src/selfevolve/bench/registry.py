@@ -8,10 +8,10 @@ from selfevolve.bench.livecodebench import LiveCodeBenchSuite
 from selfevolve.bench.mathsets import FOLDERS, TEMPLATES, MathSuite
 from selfevolve.bench.suite import Suite
 
-CODE_SUITES = ("humaneval", "humaneval+", "mbpp", "mbpp+", "livecodebench")
+EVALPLUS_SUITES = ("humaneval", "humaneval+", "mbpp", "mbpp+", "mbpp-heldout", "mbpp+-heldout")
 CRUX_SUITES = ("cruxeval-o", "cruxeval-i")
 MATH_SUITES = tuple(FOLDERS)
-SUITE_NAMES = CODE_SUITES[:4] + CRUX_SUITES + MATH_SUITES + CODE_SUITES[4:]
+SUITE_NAMES = EVALPLUS_SUITES + CRUX_SUITES + MATH_SUITES + ("livecodebench",)
 MATH_TEMPLATES = tuple(TEMPLATES)
 
 
@@ -20,8 +20,9 @@ def make_suite(name: str, cot: bool = False, math_template: str = "azr", lcb_sta
     """The suite `name` (`cruxeval-o-cot` is `cruxeval-o` with `cot`)."""
     if name.endswith("-cot") and name[: -len("-cot")] in CRUX_SUITES:
         name, cot = name[: -len("-cot")], True
-    if name in ("humaneval", "humaneval+", "mbpp", "mbpp+"):
-        return EvalPlusSuite(name.rstrip("+"), plus=name.endswith("+"))
+    if name in EVALPLUS_SUITES:
+        base = name.removesuffix("-heldout")
+        return EvalPlusSuite(base.rstrip("+"), plus=base.endswith("+"), heldout=name.endswith("-heldout"))
     if name in CRUX_SUITES:
         return CruxEvalSuite("output" if name == "cruxeval-o" else "input", cot=cot)
     if name in MATH_SUITES:

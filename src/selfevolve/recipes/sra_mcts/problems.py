@@ -15,17 +15,16 @@ from __future__ import annotations
 
 import gzip
 import json
-import re
 from importlib import resources
 from pathlib import Path
 
+from selfevolve.bench.evalplus_data import is_mbpp_pool_task
 from selfevolve.recipes.sra_mcts.calls import Problem
 from selfevolve.store.jsonl import read_jsonl
 from selfevolve.tasks.code_tests import split_tests
 
 SHIPPED = {"leetcode-uneasy": "leetcode-uneasy.jsonl"}  # the paper's 1,819 LeetCode medium/hard statements
 MBPP_PLUS_FILE = "MbppPlus-v0.2.0.jsonl.gz"
-_MBPP_ID = re.compile(r"Mbpp/(\d+)")
 
 
 def shipped_path(name: str) -> Path:
@@ -73,12 +72,6 @@ def _tests(tests: object, where: str) -> tuple[str, ...] | None:
     return tuple(tests) or None
 
 
-def is_synthesis_task(task_id: str) -> bool:
-    """MBPP+ tasks with an even number are the synthesis pool; everything else is held out."""
-    match = _MBPP_ID.fullmatch(task_id)
-    return bool(match) and int(match.group(1)) % 2 == 0
-
-
 def default_mbpp_plus_path() -> Path:
     """The MBPP+ file shipped with selfevolve (`data/benchmarks/evalplus/`)."""
     return Path(str(resources.files("selfevolve") / "data" / "benchmarks" / "evalplus" / MBPP_PLUS_FILE))
@@ -102,7 +95,7 @@ def _mbpp_problems(path: Path | None, pool: bool) -> list[dict]:
         tasks = [json.loads(line) for line in lines if line.strip()]
     return [
         {"id": t["task_id"], "question": _mbpp_question(t["prompt"]), "tests": split_tests("import math\n" + t["assertion"])}
-        for t in tasks if is_synthesis_task(t["task_id"]) == pool
+        for t in tasks if is_mbpp_pool_task(t["task_id"]) == pool
     ]
 
 
