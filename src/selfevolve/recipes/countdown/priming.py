@@ -23,6 +23,7 @@ from selfevolve.behaviors.conditions import prime_data
 from selfevolve.llm.loading import load_model
 from selfevolve.recipes.countdown.config import PrimingConfig
 from selfevolve.recipes.countdown.run import problem_key
+from selfevolve.recipes.trainer_args import checkpointing
 from selfevolve.tasks.countdown import CountdownProblem
 
 THINK = "<think>"
@@ -77,7 +78,7 @@ def prime(model: str, records: list[dict], cfg: PrimingConfig, out: Path, seed: 
         gradient_accumulation_steps=cfg.batch_size // cfg.micro_batch_size, learning_rate=cfg.learning_rate,
         adam_beta1=cfg.adam_betas[0], adam_beta2=cfg.adam_betas[1], weight_decay=cfg.weight_decay,
         lr_scheduler_type="cosine", warmup_steps=math.ceil(cfg.warmup_ratio * steps_per_epoch * cfg.epochs), max_grad_norm=cfg.max_grad_norm,
-        max_length=cfg.max_length, completion_only_loss=True, activation_checkpointing=cfg.gradient_checkpointing,
+        max_length=cfg.max_length, completion_only_loss=True, **checkpointing(cfg.gradient_checkpointing),
         save_strategy="epoch", save_only_model=True, logging_steps=1, report_to=[], seed=seed,
         use_cpu=policy.device.type == "cpu", bf16=policy.device.type == "cuda", disable_tqdm=True,
         dataloader_num_workers=0,

@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
 from selfevolve.recipes.meteor.config import SelfTrainConfig
+from selfevolve.recipes.trainer_args import checkpointing
 
 IGNORE = -100
 
@@ -125,7 +126,7 @@ def train_dpo(policy, tokenizer, pairs: list[dict[str, str]], cfg: SelfTrainConf
         num_train_epochs=cfg.epochs, per_device_train_batch_size=cfg.batch_pairs,
         gradient_accumulation_steps=cfg.gradient_accumulation_steps, weight_decay=cfg.weight_decay,
         max_grad_norm=cfg.max_grad_norm, max_length=cfg.max_length, save_strategy="no", logging_steps=1, report_to=[],
-        seed=seed, use_cpu=not on_gpu, bf16=on_gpu and torch.cuda.is_bf16_supported(), activation_checkpointing=False,
+        seed=seed, use_cpu=not on_gpu, bf16=on_gpu and torch.cuda.is_bf16_supported(), **checkpointing(False),
         disable_tqdm=True, dataloader_num_workers=0,
     )
     trainer = DPOTrainer(model=policy, args=args, train_dataset=Dataset.from_list(pairs), processing_class=tokenizer)

@@ -18,6 +18,7 @@ from selfevolve.llm.loading import load_model
 from selfevolve.recipes.meteor.config import SFTConfig
 from selfevolve.recipes.meteor.roles import Conversation, render, require_local
 from selfevolve.recipes.meteor.versions import save_new, write_model
+from selfevolve.recipes.trainer_args import checkpointing
 
 
 def completion(prompt: str, answer: str) -> str:
@@ -38,7 +39,7 @@ def sft_trainer(policy, tokenizer, examples: list[dict[str, str]], cfg: SFTConfi
         weight_decay=cfg.weight_decay, adam_beta1=cfg.adam_betas[0], adam_beta2=cfg.adam_betas[1],
         adam_epsilon=cfg.adam_epsilon, max_length=cfg.max_length, completion_only_loss=cfg.loss_on == "completion",
         save_strategy="no", logging_steps=1, report_to=[], seed=seed, use_cpu=not on_gpu,
-        bf16=on_gpu and torch.cuda.is_bf16_supported(), activation_checkpointing=False, disable_tqdm=True,
+        bf16=on_gpu and torch.cuda.is_bf16_supported(), **checkpointing(False), disable_tqdm=True,
         dataloader_num_workers=0,
     )
     return SFTTrainer(model=policy, args=args, train_dataset=Dataset.from_list(examples), processing_class=tokenizer)

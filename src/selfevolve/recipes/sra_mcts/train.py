@@ -19,6 +19,7 @@ import torch
 from selfevolve.config import dump_config
 from selfevolve.llm.loading import load_model
 from selfevolve.recipes.sra_mcts.config import TrainConfig
+from selfevolve.recipes.trainer_args import checkpointing
 from selfevolve.store.jsonl import read_jsonl
 
 
@@ -63,7 +64,7 @@ def train(data: Path, model: str, out: Path, cfg: TrainConfig, seed: int = 0, de
         gradient_accumulation_steps=cfg.batch_size // cfg.micro_batch_size, learning_rate=cfg.peak_learning_rate,
         lr_scheduler_type=cfg.lr_scheduler, warmup_steps=math.ceil(cfg.warmup_ratio * steps), weight_decay=cfg.weight_decay,
         max_grad_norm=cfg.max_grad_norm, max_length=cfg.max_length, completion_only_loss=True,
-        activation_checkpointing=cfg.gradient_checkpointing, save_strategy="no", logging_steps=1, report_to=[],
+        **checkpointing(cfg.gradient_checkpointing), save_strategy="no", logging_steps=1, report_to=[],
         seed=seed, use_cpu=not on_gpu, bf16=on_gpu, disable_tqdm=True, dataloader_num_workers=0,
     )
     lora = LoraConfig(r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout,
