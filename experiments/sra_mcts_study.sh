@@ -33,18 +33,19 @@ pathlib.Path("data/cot.jsonl").write_text("".join(json.dumps(cot[i]) + "\n" for 
 print(f"sra {len(sra)} records; cot {len(chosen)} records ({len(first)} on the same problems), {len(cot)} CoT verified")
 PYEOF
 
-evaluate() {  # evaluate MODEL_DIR OUT
-    [ -f "$2/done" ] && return
-    $PY -m selfevolve bench run humaneval+ mbpp+-heldout --model "$1" --generator vllm --out "$2" --resume
-    touch "$2/done"
+evaluate() {  # evaluate SUITE MODEL OUT: greedy pass@1, resumable
+    [ -f "$3/$1/results.json" ] || $PY -m selfevolve bench run "$1" --model "$2" --generator vllm --out "$3" --resume
 }
 
+FIRST=${SEEDS%% *}
 for seed in $SEEDS; do
     for arm in sra cot; do
         [ -d "sft_${arm}_s$seed/model" ] || $TRAIN_PY -m selfevolve sra-mcts train --data "data/$arm.jsonl" --model $MODEL \
             --preset cpu --seed "$seed" --device cpu --out "sft_${arm}_s$seed"
-        evaluate "sft_${arm}_s$seed/model" "eval_${arm}_s$seed"
     done
-    [ "$seed" = "$(echo $SEEDS | cut -d' ' -f1)" ] && evaluate $MODEL eval_none
+    for suite in humaneval+ mbpp+-heldout; do
+        for arm in sra cot; do evaluate $suite "sft_${arm}_s$seed/model" "eval_${arm}_s$seed"; done
+        [ "$seed" = "$FIRST" ] && evaluate $suite $MODEL eval_none
+    done
 done
 echo "study done"
