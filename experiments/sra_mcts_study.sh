@@ -45,7 +45,7 @@ for seed in $SEEDS; do
     done
     for suite in humaneval+ mbpp+-heldout; do
         for arm in sra cot; do evaluate $suite "sft_${arm}_s$seed/model" "eval_${arm}_s$seed"; done
-        [ "$seed" = "$FIRST" ] && evaluate $suite $MODEL eval_none
+        if [ "$seed" = "$FIRST" ]; then evaluate $suite $MODEL eval_none; fi
     done
 done
 echo "study done"
