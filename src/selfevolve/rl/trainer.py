@@ -415,21 +415,20 @@ class Trainer:
         """`policy.state_dict()` as full tensors on the CPU (`trainable_only`: the weights that train, by
         their `named_parameters` names). Under FSDP a collective that every rank must call, after which
         rank 0 holds the tensors and the other ranks an empty dict."""
-        if self.sharded:
-            options = StateDictOptions(full_state_dict=True, cpu_offload=True, ignore_frozen_params=trainable_only)
-            state = get_model_state_dict(self.policy, options=options)
-        else:
-            state = self.policy.state_dict()  # references; copied below
+        state = self._full_state(self.policy, ignore_frozen_params=trainable_only)
         if trainable_only and state:
             state = {name: state[name] for name in self._trainable_names()}  # drops tied duplicates (lm_head)
-        return {name: tensor.detach().cpu() for name, tensor in state.items()}
+        return state
 
     def _full_value_head_state(self) -> dict[str, torch.Tensor] | None:
-        if self.actor.value_head is None:
-            return None
+        return None if self.actor.value_head is None else self._full_state(self.actor.value_head)
+
+    def _full_state(self, module: nn.Module, ignore_frozen_params: bool = False) -> dict[str, torch.Tensor]:
+        """`module.state_dict()` as full CPU tensors; under FSDP gathered, on rank 0 only ({} elsewhere)."""
         if self.sharded:
-            return get_model_state_dict(self.actor.value_head, options=_GATHER)
-        return {name: tensor.detach().cpu() for name, tensor in self.actor.value_head.state_dict().items()}
+            options = StateDictOptions(full_state_dict=True, cpu_offload=True, ignore_frozen_params=ignore_frozen_params)
+            return get_model_state_dict(module, options=options)
+        return {name: tensor.detach().cpu() for name, tensor in module.state_dict().items()}
 
     def _trainable_names(self) -> list[str]:
         return [name for name, p in self.policy.named_parameters() if p.requires_grad]

@@ -58,10 +58,12 @@ def evaluate(records: list[Record], models: list[str], open_model: Callable[[str
         raise MeteorError(f"evaluation compares two different models, got {models}")
     require(records, ("question_content",), "evaluation", "every question needs its content")
     answers = [_answers(records, model, open_model, cfg, out / f"answers_{i}.jsonl") for i, model in enumerate(models, 1)]
-    result: dict = {"models": models, "n_questions": len(records)}
-    if cfg.evaluate.judged:
+    result: dict = {"models": models}
+    if cfg.evaluate.judged:  # n_questions: the questions the judge could score
         judgments = _judgments(records, answers, judge, cfg, out / "judgments.jsonl")
         result |= summarize(judgments, cfg.evaluate.position_swap, tuple(models)) | {"position_swap": cfg.evaluate.position_swap}
+    else:
+        result["n_questions"] = len(records)
     tested = [i for i, r in enumerate(records) if r.tests]
     if tested:
         with sandbox_or_own(sandbox, True, cfg.sandbox_workers) as runner:
