@@ -1,18 +1,15 @@
 """Data parallel: 2 CPU processes (gloo) make the same update as one process on the same global batch, with
 DDP and with FSDP2 sharding; an FSDP checkpoint is the single-process one, so runs resume across world sizes."""
 
-import os
 import random
-import socket
-import time
 
 import pytest
 import torch
-import torch.multiprocessing as mp
 from torch.distributed.tensor import DTensor
 
-from selfevolve.rl import RLConfig, Trainer, assemble_batch, init_distributed, toy
+from selfevolve.rl import RLConfig, Trainer, assemble_batch, toy
 from selfevolve.rl.distributed import decoder_layers
+from two_processes import on_two_processes
 
 CONFIG = dict(advantage_estimator="trr_pp", learning_rate=1e-2, mini_batch_size=4, micro_batch_size=1, ppo_epochs=2,
               entropy_coeff=0.01)
@@ -83,34 +80,6 @@ def resumed_step(data_parallel: str, checkpoint: str, saved: str) -> dict:
     return {"params": trainer.full_policy_state_dict(trainable_only=True), "optimizer": optimizer_state(trainer),
             "value_head": {n: full(p).clone() for n, p in trainer.actor.value_head.named_parameters()},
             "accuracy": accuracy, "share": local_share(trainer)}
-
-
-def worker(rank: int, port: int, out_path: str, fn, args: tuple) -> None:
-    os.environ.update(RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE="2", MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
-    init_distributed()
-    result = fn(*args)
-    if rank == 0:
-        torch.save(result, out_path)
-    torch.distributed.destroy_process_group()
-
-
-def on_two_processes(tmp_path, fn, *args) -> dict:
-    """`fn(*args)` on 2 gloo processes; what rank 0 returned."""
-    out = tmp_path / "rank0.pt"
-    context = mp.start_processes(worker, args=(free_port(), str(out), fn, args), nprocs=2, join=False, start_method="spawn")
-    deadline = time.monotonic() + 120
-    while not context.join(timeout=1):
-        if time.monotonic() > deadline:
-            for p in context.processes:
-                p.kill()
-            raise AssertionError("the 2-process run did not finish in 120 s")
-    return torch.load(out, weights_only=False)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def assert_same_update(single: dict, parallel: dict) -> None:

@@ -61,12 +61,3 @@ def test_run_json_records_the_origin_and_each_resume(tmp_path):
         "preset": "tiny", "config_file": None, "overrides": ["steps=2"], "resumes": [["steps=4"]]}
     with pytest.raises(RunDirError, match="no run to resume"):
         prepare(AZRConfig, None, tmp_path / "nothing", resume=True)
-
-
-def test_a_multi_process_launch_is_refused_before_the_run_directory_is_made(tmp_path, monkeypatch):
-    from selfevolve.recipes.azr.run import run_azr
-
-    monkeypatch.setenv("WORLD_SIZE", "2")  # as torchrun --nproc-per-node 2 sets it
-    with pytest.raises(RunDirError, match="WORLD_SIZE=2: .* a recipe runs in one process"):
-        run_azr(AZRConfig(), tmp_path / "run")
-    assert not (tmp_path / "run").exists()

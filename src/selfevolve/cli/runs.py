@@ -14,6 +14,7 @@ change on resume are refused with the field's name and the reason.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -72,4 +73,5 @@ def start_or_resume(recipe: str, config_cls: type, run: Callable[..., Path], pre
             report = run(cfg, out or Path("runs") / recipe, origin=origin)
     except (ConfigError, RunDirError) as e:
         raise usage_exit(e) from e
-    typer.echo(f"report: {report}")
+    if os.environ.get("RANK", "0") == "0":  # under torchrun, said by rank 0 alone
+        typer.echo(f"report: {report}")

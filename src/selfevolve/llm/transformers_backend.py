@@ -7,6 +7,11 @@ model at temperature 1 — before temperature, top-k and top-p are applied — s
 
 Token ids include the token that ended generation (EOS, or the token completing a stop string);
 `text` excludes EOS and is cut before the stop string (OpenAI semantics).
+
+A model sharded with FSDP (`selfevolve.rl.distributed.shard_policy` marks it) runs every forward pass as
+a collective, so each rank must make as many as the others: the ranks decode in step until the last
+row of any rank has finished (what transformers' `generate` calls `synced_gpus`). The caller gives each
+rank as many rows (see `selfevolve.rl.distributed.map_shares`), so every rank runs as many batches.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 import torch
+import torch.distributed as dist
 
 from selfevolve.llm.logprobs import takes_logits_to_keep
 from selfevolve.llm.sampling import next_tokens, validate_params
@@ -78,13 +84,15 @@ class TransformersGenerator(PromptFrontend):
         rng = None
         if params.seed is not None:
             rng = torch.Generator(device=self.model.device).manual_seed(params.seed)
-        for start in range(0, len(rows), self.batch_size):
-            self._run_batch(rows[start : start + self.batch_size], params, rng)
+        # FSDP reuses its buffers for gathered weights in the training passes, which cannot write to tensors
+        # made under inference mode: a sharded model decodes under no_grad
+        with torch.no_grad() if _sharded(self.model) else torch.inference_mode():
+            for start in range(0, len(rows), self.batch_size):
+                self._run_batch(rows[start : start + self.batch_size], params, rng)
         texts = self.tokenizer.batch_decode([r.ids for r in rows], skip_special_tokens=True)
         completions = [self._completion(r, text, params.stop) for r, text in zip(rows, texts)]
         return [completions[i * params.n : (i + 1) * params.n] for i in range(len(prompt_ids))]
 
-    @torch.inference_mode()
     def _run_batch(self, rows: list[_Row], params: SamplingParams, rng: torch.Generator | None) -> None:
         """Sample `rows` together until each has finished; fills in their ids, log-probs and finish reasons.
 
@@ -113,7 +121,8 @@ class TransformersGenerator(PromptFrontend):
             cache.batch_select_indices(copy_of)
             logits, mask, positions = logits[copy_of], mask[copy_of], positions[copy_of]  # [N, ...]
         budget = torch.tensor([r.budget for r in rows], device=device)  # [N]
-        steps = int(budget.max())
+        synced = _sharded(self.model)
+        steps = _most_over_ranks(int(budget.max()), synced, device)
         ids = torch.full((n, steps), self.pad_id, dtype=torch.long, device=device)  # [N, S]
         logps = torch.zeros((n, steps), device=device)  # [N, S]
         length = torch.zeros(n, dtype=torch.long, device=device)  # [N] tokens kept; 0 while running
@@ -138,9 +147,9 @@ class TransformersGenerator(PromptFrontend):
             stopped[live[hit]] = True
             still = running & ~ended  # [A]
             alive = int(still.sum())  # the step's one device sync
-            if alive == 0:
+            if _most_over_ranks(alive, synced, device) == 0:
                 break
-            if 2 * alive <= len(live):  # drop finished rows: at least half of the batch
+            if 0 < alive and 2 * alive <= len(live):  # drop finished rows: at least half of the batch
                 keep = still.nonzero().squeeze(-1)  # [A']
                 cache.batch_select_indices(keep)
                 live, tokens, mask, positions = live[keep], tokens[keep], mask[keep], positions[keep]
@@ -167,6 +176,21 @@ class TransformersGenerator(PromptFrontend):
         if cuts:
             text = text[: min(cuts)]
         return Completion(text=text, token_ids=row.ids, logprobs=row.logprobs, finish_reason=row.finish_reason or "length")
+
+
+def _sharded(model) -> bool:
+    """Whether `model`'s forward passes are collectives (FSDP under a process group)."""
+    return bool(getattr(model, "_is_fsdp_managed_module", False)) and dist.is_initialized()
+
+
+def _most_over_ranks(value: int, synced: bool, device: torch.device) -> int:
+    """The largest `value` over ranks when `synced` (a collective), else `value`; a finished rank
+    keeps decoding its finished rows, which change nothing, while another still runs."""
+    if not synced:
+        return value
+    total = torch.tensor([value], device=device)  # on the GPU for nccl
+    dist.all_reduce(total, op=dist.ReduceOp.MAX)
+    return int(total)
 
 
 def _eos_ids(model, tokenizer) -> set[int]:

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from selfevolve.llm.loading import load_model
 from selfevolve.llm.transformers_backend import TransformersGenerator
 from selfevolve.llm.vllm_backend import VLLMGenerator
+from selfevolve.recipes.ranks import sharded_generator
 from selfevolve.rl.config import RLConfig
 
 # An RL recipe samples from the policy it trains, so its engine must hold the trainer's weights: an
@@ -45,7 +46,8 @@ def load_policy(model: str, device: str | None, rl: RLConfig):
 
 def rollout_generator(kind: RolloutEngine, model: str, policy, tokenizer, batch_size: int, vllm: VLLMOptions):
     """The policy's sampler: a `TransformersGenerator` over `policy` itself, or a `VLLMGenerator` that loads
-    `model` (the policy's starting checkpoint) in the policy's dtype; the run shell keeps its weights in step."""
+    `model` (the policy's starting checkpoint) in the policy's dtype; the run shell keeps its weights in step.
+    Under a multi-process launch each rank samples its share of the prompts (`recipes/ranks.py`)."""
     if kind == "vllm":
         return VLLMGenerator(model, dtype=str(policy.dtype).removeprefix("torch."), **vllm.model_dump())
-    return TransformersGenerator(policy, tokenizer, batch_size=batch_size)
+    return sharded_generator(TransformersGenerator(policy, tokenizer, batch_size=batch_size))

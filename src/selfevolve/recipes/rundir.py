@@ -14,13 +14,14 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
-from typing import TypeVar
+from typing import Callable, TypeVar
 
 import torch
 import yaml
 from pydantic import BaseModel
 
 from selfevolve.config import ConfigError, apply_overrides, dump_config, validate_config
+from selfevolve.rl.distributed import barrier, rank
 from selfevolve.store.metrics import read_metrics
 
 C = TypeVar("C", bound=BaseModel)
@@ -31,12 +32,14 @@ class RunDirError(ValueError):
     """A run directory that cannot be started or resumed as asked."""
 
 
-def prepare(cls: type[C], cfg: C | None, run_dir: Path, resume: bool, overrides: list[str] = ()) -> C:
+def prepare(cls: type[C], cfg: C | None, run_dir: Path, resume: bool, overrides: list[str] = (),
+            check: Callable[[C], None] = lambda cfg: None) -> C:
     """The run's config, written to `run_dir/config.yaml`.
 
     A new run takes `cfg`; a resumed run takes the saved config, or `cfg` when given. Either way
     `overrides` (`field=value`) are applied on top, e.g. `steps=200` to extend a finished run; on
-    resume, fields outside `cls.CHANGEABLE_ON_RESUME` must keep their saved values.
+    resume, fields outside `cls.CHANGEABLE_ON_RESUME` must keep their saved values. `check` may refuse
+    the final config (by raising) before anything is written.
     """
     saved_path = run_dir / "config.yaml"
     if resume:
@@ -46,12 +49,14 @@ def prepare(cls: type[C], cfg: C | None, run_dir: Path, resume: bool, overrides:
         wanted = (cfg or saved).model_dump(mode="json")
         cfg = validate_config(cls, apply_overrides(wanted, list(overrides)))
         check_resume_changes(saved, cfg, cls.CHANGEABLE_ON_RESUME)
+        check(cfg)
         dump_config(cfg, saved_path)
         return cfg
     if saved_path.exists():
         raise RunDirError(f"{run_dir} already holds a run; continue it with --resume {run_dir} or pick another --out")
     if overrides:
         cfg = validate_config(cls, apply_overrides(cfg.model_dump(mode="json"), list(overrides)))
+    check(cfg)
     run_dir.mkdir(parents=True, exist_ok=True)
     dump_config(cfg, saved_path)
     return cfg
@@ -108,14 +113,22 @@ def checkpoints(run_dir: Path) -> list[Path]:
 
 
 def save_checkpoint(run_dir: Path, trainer, step: int, state: dict | None = None) -> Path:
+    """Checkpoint `step`: the trainer's state and `state` (the recipe's, the same on every rank). Under a
+    multi-process launch every rank calls it (the trainer gathers its tensors); rank 0 writes all but each
+    rank's RNG file, and marks it complete once every rank's is in."""
     final = run_dir / "checkpoints" / f"step_{step:06d}"
     partial = final.with_name(final.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
+    if rank() == 0:
+        shutil.rmtree(partial, ignore_errors=True)
+    barrier()
     trainer.save_checkpoint(partial)
-    torch.save({"step": step, **(state or {})}, partial / "recipe.pt")
-    partial.rename(final)
-    for old in checkpoints(run_dir)[:-KEEP]:
-        shutil.rmtree(old)
+    barrier()
+    if rank() == 0:
+        torch.save({"step": step, **(state or {})}, partial / "recipe.pt")
+        partial.rename(final)
+        for old in checkpoints(run_dir)[:-KEEP]:
+            shutil.rmtree(old)
+    barrier()
     return final
 
 

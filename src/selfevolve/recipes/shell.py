@@ -29,6 +29,7 @@ Run directory:
 
     config.yaml  run.json (preset, overrides, resumes)  metrics.jsonl  tensorboard/
     checkpoints/step_NNNNNN/  model/ (the final policy, save_pretrained)  report.html  + the recipe's files
+    ranks/rank<k>/ (under torchrun: the other ranks' working copies)
 
 The loop: seed python and torch with `cfg.seed`, build the recipe, evaluate the starting model
 (step 0) and checkpoint it; then for each step: `step`, `evaluate` every `eval.every` steps and at
@@ -37,13 +38,13 @@ kill -9): the newest complete checkpoint is loaded, metrics logged after it are 
 recipe restores its own state; `--set` may change only the config's `CHANGEABLE_ON_RESUME` fields.
 `time/elapsed` is the wall time spent on the logged steps, summed over sessions.
 
-A run is one process: a multi-process launch (torchrun, accelerate launch: WORLD_SIZE > 1) is refused,
-since every process would run the whole recipe into the same directory (see `selfevolve.rl.distributed`).
+Multi-process launches (`torchrun --nproc-per-node N -m selfevolve azr ...`: WORLD_SIZE > 1) run the
+recipe on every rank in step, with generation and sandbox work split over the ranks and one training
+batch split by the trainer; rank 0 owns the run directory (see `recipes/ranks.py`).
 """
 
 from __future__ import annotations
 
-import os
 import random
 import sys
 import time
@@ -58,9 +59,11 @@ from rich.live import Live
 from rich.table import Table as LiveTable
 from transformers.utils import logging as hf_logging
 
+from selfevolve.recipes.ranks import working_dir
 from selfevolve.recipes.rundir import RunDirError, load_latest, prepare, record_origin, save_checkpoint, truncate_jsonl
 from selfevolve.report.html import Table, write_report
 from selfevolve.report.run import Headline, Plot, run_report
+from selfevolve.rl.distributed import barrier, from_rank0, init_distributed, rank, world_size
 from selfevolve.store.metrics import MetricsLogger, read_metrics
 
 console = Console(width=None if sys.stdout.isatty() else 140)  # logs keep the whole step table
@@ -122,35 +125,56 @@ def run_recipe(kind: type[RecipeRun], cfg: BaseModel | None, run_dir: Path, resu
     `cfg` is the new run's config (on resume: None for the saved one); `overrides` are `field=value`
     strings applied on top; `origin` says how the config was made (preset, file, overrides) for the report.
     """
-    processes = int(os.environ.get("WORLD_SIZE", "1"))
-    if processes > 1:
-        raise RunDirError(
-            f"WORLD_SIZE={processes}: a multi-process launcher (torchrun, accelerate launch) started this run, but a "
-            f"recipe runs in one process, so each of the {processes} would run the whole recipe into {run_dir}. Start "
-            "it without the launcher; data-parallel and FSDP training (rl.data_parallel) are for scripts that drive "
-            "selfevolve.rl.Trainer themselves (see selfevolve/rl/distributed.py)"
-        )
-    cfg = prepare(kind.config, cfg, run_dir, resume, overrides)
-    origin = record_origin(run_dir, origin, resume, overrides)
+    init_distributed()
+    cfg, origin = from_rank0(lambda: _prepare(kind, cfg, run_dir, resume, overrides, origin))
+    own_dir = working_dir(run_dir)
+    console.quiet = rank() > 0  # one live table, rank 0's
     hf_logging.disable_progress_bar()
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
-    random.seed(cfg.seed)
+    random.seed(cfg.seed)  # the same on every rank: their recipes make the same draws
     torch.manual_seed(cfg.seed)
-    run = kind(cfg, run_dir)
+    run = kind(cfg, own_dir)
     try:
-        logger = _Logger(run, MetricsLogger(run_dir))
+        logger = _Logger(run, MetricsLogger(own_dir))
         try:
-            start = _restore(run, logger) if resume else _start(run, logger)
-            _train(run, logger, start)
+            start = _restore(run, logger, run_dir) if resume else _start(run, logger, run_dir)
+            _train(run, logger, start, run_dir)
         finally:
             logger.close()
-        run.model.save_pretrained(run_dir / "model")
-        run.tokenizer.save_pretrained(run_dir / "model")
+        _save_model(run, run_dir / "model")
         run.finish()
-        return write_run_report(run, origin)
+        report = write_run_report(run, origin) if rank() == 0 else run_dir / "report.html"
+        barrier()
+        return report
     finally:
         run.close()
+
+
+def _prepare(kind: type[RecipeRun], cfg, run_dir: Path, resume: bool, overrides, origin) -> tuple[BaseModel, dict]:
+    """The run's config and origin record, written to `run_dir` (on rank 0 only)."""
+    cfg = prepare(kind.config, cfg, run_dir, resume, overrides, check=_check_launch)
+    return cfg, record_origin(run_dir, origin, resume, overrides)
+
+
+def _check_launch(cfg: BaseModel) -> None:
+    if world_size() > 1 and getattr(cfg, "generator", None) == "vllm":
+        raise RunDirError(
+            f"generator=vllm under a {world_size()}-process launch: the vLLM engine is not distributed over ranks yet. "
+            "Use generator=transformers (each rank samples its share from its policy), or launch one process"
+        )
+
+
+def _save_model(run: RecipeRun, path: Path) -> None:
+    """The final policy in transformers' format, with its tokenizer; under FSDP the weights are gathered first."""
+    sharded = getattr(run.trainer, "sharded", False)
+    state = run.trainer.full_policy_state_dict() if sharded else None  # a collective under FSDP; rank 0 holds it
+    if rank() == 0:
+        if state is not None and run.trainer.policy is not run.model:  # PEFT: the LoRA layers sit inside run.model
+            state = {name.removeprefix("base_model.model."): tensor for name, tensor in state.items()}
+        run.model.save_pretrained(path, **({"state_dict": state} if state is not None else {}))
+        run.tokenizer.save_pretrained(path)
+    barrier()
 
 
 class _Logger:
@@ -170,15 +194,15 @@ class _Logger:
         self.metrics.close()
 
 
-def _start(run: RecipeRun, logger: _Logger) -> int:
+def _start(run: RecipeRun, logger: _Logger, home: Path) -> int:
     run.start()
     logger.log(0, run.evaluate(0))
-    _checkpoint(run, 0)
+    _checkpoint(run, home, 0)
     return 0
 
 
-def _restore(run: RecipeRun, logger: _Logger) -> int:
-    state = load_latest(run.dir, run.trainer)
+def _restore(run: RecipeRun, logger: _Logger, home: Path) -> int:
+    state = load_latest(home, run.trainer)
     step = state.pop("step")
     truncate_jsonl(run.dir / "metrics.jsonl", step)
     logger.before = max((r.get("time/elapsed", 0.0) for r in read_metrics(run.dir / "metrics.jsonl")), default=0.0)
@@ -197,11 +221,12 @@ def _sync_engine(run: RecipeRun) -> float:
     return time.perf_counter() - started
 
 
-def _checkpoint(run: RecipeRun, step: int) -> None:
-    save_checkpoint(run.dir, run.trainer, step, run.state())
+def _checkpoint(run: RecipeRun, home: Path, step: int) -> None:
+    """A checkpoint in `home` (rank 0's run directory), written by every rank together."""
+    save_checkpoint(home, run.trainer, step, run.state())
 
 
-def _train(run: RecipeRun, logger: _Logger, start: int) -> None:
+def _train(run: RecipeRun, logger: _Logger, start: int, home: Path) -> None:
     cfg = run.cfg
     rows: list[dict] = []
     with Live(_table(run, rows), console=console, refresh_per_second=2) as live:
@@ -214,7 +239,7 @@ def _train(run: RecipeRun, logger: _Logger, start: int) -> None:
                 metrics.update(run.evaluate(step))
             logger.log(step, metrics)
             if step % cfg.checkpoint_every == 0 or step == cfg.steps:
-                _checkpoint(run, step)
+                _checkpoint(run, home, step)
             rows.append({"step": step, **metrics})
             live.update(_table(run, rows))
             if not console.is_terminal:  # a log file gets no live updates: one line per step

@@ -26,27 +26,27 @@ the tensors with `torch.distributed.checkpoint.state_dict` (every rank must call
 `save_pretrained` at the end of a script.
 
 Under FSDP every forward pass is a collective: all ranks must run the same number of them. transformers'
-`generate` keeps ranks in step (`synced_gpus`, which it turns on for a model `shard_policy` marked);
-a caller must still make the same calls on every rank (same number of batches).
+`generate` keeps ranks in step (`synced_gpus`, which it turns on for a model `shard_policy` marked), and so
+does our `TransformersGenerator`; a caller must still make the same calls on every rank (same number of
+batches), which `map_shares` arranges by padding every rank's share to one size.
 
-Rollouts in data parallel: each rank generates its share of the prompts; gather them into one global
-batch (e.g. `torch.distributed.all_gather_object` of the per-rank `Rollout` records, then
-`assemble_batch`) so that group and key statistics (GRPO, TRR++) see the whole batch.
-
-The recipes (`selfevolve azr`, `countdown`, ...) run in one process: they never call `init_distributed`,
-and `run_recipe` refuses a launch with WORLD_SIZE > 1 (every process would run the whole recipe into the
-same run directory). Their vLLM weight sync (`VLLMGenerator.load_weights`) and final `save_pretrained`
-read the policy's tensors directly, which under FSDP would be shards: a distributed recipe would go
-through `full_policy_state_dict()` there.
+Rollouts in data parallel: each rank generates its share of the prompts and the results are gathered on
+every rank (`map_shares`), so that group and key statistics (GRPO, TRR++) see the whole batch and every
+rank passes the same global batch to `Trainer.step`. The recipes (`selfevolve azr`, `countdown`) do this
+under `torchrun` (`selfevolve.recipes.ranks`); their final model goes through `full_policy_state_dict()`.
 """
 
 from __future__ import annotations
 
 import os
+import pickle
+from typing import Callable, Sequence, TypeVar
 
 import torch
 import torch.distributed as dist
 from torch import nn
+
+T, R = TypeVar("T"), TypeVar("R")
 
 
 def init_distributed() -> tuple[int, int]:
@@ -87,6 +87,55 @@ def sum_across_ranks(values: torch.Tensor) -> torch.Tensor:
     if world_size() > 1:
         dist.all_reduce(total)
     return total
+
+
+def map_shares(fn: Callable[[list[T]], list[R]], items: Sequence[T]) -> list[R]:
+    """`fn(items)` with the work split over ranks: each rank calls `fn` on its contiguous share and every
+    rank gets all the results, in item order, so each item is processed once and all ranks see the same
+    results (a collective: every rank calls it with the same `items`).
+
+    Shares are padded to one size with copies of the first item (results dropped), so that every rank
+    makes the same calls: under FSDP each forward pass of a generation is a collective."""
+    if world_size() == 1 or not items:
+        return list(fn(list(items)))
+    size = -(-len(items) // world_size())
+    share = list(items[rank() * size : (rank() + 1) * size])
+    results = list(fn(share + [items[0]] * (size - len(share))))[: len(share)]
+    parts: list[list[R]] = [[] for _ in range(world_size())]
+    dist.all_gather_object(parts, results)
+    return [r for part in parts for r in part]
+
+
+def from_rank0(fn: Callable[[], R]) -> R:
+    """`fn()` run on rank 0 only and its result (or the exception it raised) given to every rank; for
+    work with side effects that must happen once, like creating the run directory."""
+    if world_size() == 1:
+        return fn()
+    box: list = [None]
+    if rank() == 0:
+        try:
+            box[0] = (fn(), None)
+        except Exception as error:  # noqa: BLE001 - re-raised on every rank below
+            box[0] = (None, _picklable(error))
+    dist.broadcast_object_list(box, src=0)
+    result, error = box[0]
+    if error is not None:
+        raise error
+    return result
+
+
+def _picklable(error: Exception) -> Exception:
+    """`error` itself if it can travel to the other ranks, else a RuntimeError with its message."""
+    try:
+        pickle.dumps(error)
+        return error
+    except Exception:  # noqa: BLE001 - anything pickle refuses
+        return RuntimeError(f"{type(error).__name__}: {error}")
+
+
+def barrier() -> None:
+    if world_size() > 1:
+        dist.barrier()
 
 
 def shard_policy(policy: nn.Module, *others: nn.Module) -> list[nn.Module]:

@@ -20,6 +20,7 @@ from selfevolve.recipes.azr.config import AZRConfig
 from selfevolve.recipes.azr.heldout import heldout_tasks
 from selfevolve.recipes.azr.step import PhaseTimer, Players, commit_step, self_play_step, update_batch
 from selfevolve.recipes.models import load_policy, rollout_generator
+from selfevolve.recipes.ranks import sharded_runner
 from selfevolve.recipes.shell import RecipeRun, console, run_recipe
 from selfevolve.report.html import Table
 from selfevolve.report.run import Headline, Plot
@@ -84,8 +85,8 @@ class AZRRun(RecipeRun):
         self.store = self._resources.enter_context(RunStore(run_dir / "store.sqlite"))
         buffers = {t: TaskBuffer(self.store, t) for t in TaskType}
         self.trainer = Trainer(self.model, cfg.rl, ref_model=reference)
-        sandbox = self._resources.enter_context(
-            Sandbox(cfg.code_io.sandbox_config(**({"workers": cfg.sandbox_workers} if cfg.sandbox_workers else {}))))
+        sandbox = sharded_runner(self._resources.enter_context(
+            Sandbox(cfg.code_io.sandbox_config(**({"workers": cfg.sandbox_workers} if cfg.sandbox_workers else {})))))
         self.players = Players(generator, self.tokenizer, sandbox, buffers, random.Random(cfg.seed), cfg.chat_template)
 
     # ------------------------------------------------------------ the shell's hooks
