@@ -151,6 +151,46 @@ def test_tests_decide_what_is_kept_and_the_fields_are_recorded(tmp_path):
     assert summary["with_tests"] == 2 and summary["verified"] == 1 and summary["status"] == {"kept": 2, "dropped": 1}
 
 
+def test_critic_replies_without_a_score_are_counted_per_problem(tmp_path):
+    """A reply without `Score: n` is valued 5 (the spec's default, also a real score); the count says which."""
+    def half_scored(prompt, k):  # plans whose last step is "idea z..." get no score
+        return "I cannot say." if " z" in steps_of(prompt)[-1] else "Score: 7"
+
+    rules = [(CRITIC, half_scored), (REFLECT, "Analysis: go on."), (PROPOSE, tie_step), (JUDGE, "<solved>"), (TRANSLATE, GOOD)]
+    out = tmp_path / "run"
+    synth(cfg_for(six_problems(tmp_path)), out, models=same_model(ScriptedModel(rules)), progress=False)
+    rows = stored(out)
+    for row in rows:
+        values = [n["V"] for n in descendants(row["tree"])]
+        assert row["critic_replies"] > row["critic_unscored"] > 0
+        assert row["critic_unscored"] <= values.count(5.0)  # each unscored plan is a node valued 5 (backups may move it)
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["critic_unscored"] == sum(r["critic_unscored"] for r in rows)
+    assert summary["critic_replies"] == sum(r["critic_replies"] for r in rows)
+
+
+def descendants(node: dict) -> list[dict]:
+    return [c for child in node["children"] for c in (child, *descendants(child))]
+
+
+def test_a_store_made_before_the_critic_counts_gains_their_columns(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "store.sqlite"
+    with RunStore(path) as store:
+        ProblemTable(store)
+    with sqlite3.connect(path) as db:  # as the table was before the counts existed
+        db.execute("ALTER TABLE sra_mcts_problems DROP COLUMN critic_replies")
+        db.execute("ALTER TABLE sra_mcts_problems DROP COLUMN critic_unscored")
+    with RunStore(path) as store:
+        table = ProblemTable(store)
+        table.add({"problem_id": "q", "position": 0, "method": "cot", "status": "kept", "reason": "", "plan": "",
+                   "answer": "a", "accurate": None, "finish": None, "verified": None, "pass_rate": None, "n_tests": None,
+                   "record": None, "tree": None, "model_calls": 1, "generated_tokens": 3, "critic_replies": 0,
+                   "critic_unscored": 0})
+        assert [(r["problem_id"], r["critic_unscored"]) for r in table.rows()] == [("q", 0)]
+
+
 def test_a_failing_translation_is_retried_and_a_lower_bar_keeps_partial_passes(tmp_path):
     problems = write_problems(tmp_path / "p.jsonl", [{"id": "p", "question": "Return one.", "tests": ["assert f() == 1"]}])
     retry = scripted(translate=lambda prompt, k: BAD if k == 0 else GOOD)

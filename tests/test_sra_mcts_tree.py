@@ -130,6 +130,6 @@ def test_proposals_are_normalised_and_repeats_rejected():
 def test_scores_and_verdicts():
     assert parse_score("Analysis: good.\nScore: 8") == 8.0
     assert parse_score("score：12") == 10.0
-    assert parse_score("no number") == 5.0
+    assert parse_score("no number") is None  # the search values it MISSING_SCORE and counts it
     assert parse_verdict("<solved>") and not parse_verdict("<unsolved>") and not parse_verdict("maybe")
     assert not parse_verdict("<unsolved> although one might say <solved>")

@@ -57,14 +57,15 @@ Search = Generator[Request, Any, Any]
 @dataclass
 class Context:
     """Everything one problem's search uses besides its tree: the config, the prompt budget per kind,
-    its own RNG (seeded from (seed, problem id)), the critic's score cache (exact `y` → score),
-    the node counter, and a clock for the time limit."""
+    its own RNG (seeded from (seed, problem id)), the critic's score cache (exact `y` → score) and how
+    many of its replies held no score, the node counter, and a clock for the time limit."""
 
     problem: Problem
     cfg: SRAMCTSConfig
     budgets: dict[str, Budget | None] = field(default_factory=dict)
     rng: random.Random = field(default_factory=random.Random)
     scores: dict[str, float] = field(default_factory=dict)
+    critic_unscored: int = 0  # critic replies without a score (valued MISSING_SCORE)
     created: int = 0
     clock: Callable[[], float] = time.monotonic
 

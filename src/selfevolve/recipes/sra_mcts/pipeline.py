@@ -30,10 +30,18 @@ class Outcome:
     tree: dict | None = None
     verification: Verification | None = None
     record: dict | None = None
+    critic_replies: int = 0  # distinct partial plans the critic scored
+    critic_unscored: int = 0  # of those, replies without a score (valued 5, the spec's default)
 
 
 def synthesize(ctx: Context) -> Search:
-    """The Outcome of `ctx.problem` under `ctx.cfg.method`."""
+    """The Outcome of `ctx.problem` under `ctx.cfg.method`, with the critic's reply counts."""
+    outcome = yield from _synthesize(ctx)
+    outcome.critic_replies, outcome.critic_unscored = len(ctx.scores), ctx.critic_unscored
+    return outcome
+
+
+def _synthesize(ctx: Context) -> Search:
     cfg = ctx.cfg
     if cfg.method == "cot":
         answer, verification = yield from _answer_until_verified(ctx, lambda: cot(ctx))

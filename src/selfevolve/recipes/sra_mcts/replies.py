@@ -69,11 +69,12 @@ def parse_reflection(reply: str, mode: str) -> str | None:
     return stripped[at + len("analysis:"):].strip() if at >= 0 else stripped
 
 
-def parse_score(reply: str) -> float:
-    """The first `Score: n` (or `score：n`), clipped to [0, 10]; 5 when there is none."""
+def parse_score(reply: str) -> float | None:
+    """The first `Score: n` (or `score：n`), clipped to [0, 10]; None when there is none (the search then
+    takes MISSING_SCORE, as the reference does, and counts the reply as unscored)."""
     match = _SCORE.search(reply)
     if not match:
-        return MISSING_SCORE
+        return None
     return min(MAX_SCORE, max(MIN_SCORE, float(match.group(1))))
 
 

@@ -156,6 +156,7 @@ def problem_row(problem: Problem, method: str, outcome: Outcome, usage: Usage) -
         "finish": outcome.finish, "verified": None if v is None else v.verified,
         "pass_rate": None if v is None else v.pass_rate, "n_tests": None if v is None else v.n_tests,
         "record": outcome.record, "tree": outcome.tree, "model_calls": usage.calls, "generated_tokens": usage.tokens,
+        "critic_replies": outcome.critic_replies, "critic_unscored": outcome.critic_unscored,
     }
 
 
@@ -172,6 +173,9 @@ def summary(rows: list[dict]) -> dict:
         "kept_with_tests": sum(r["status"] == "kept" for r in tested),
         "model_calls": sum(r["model_calls"] for r in rows),
         "generated_tokens": sum(r["generated_tokens"] for r in rows),
+        # problems stored before these counts existed hold NULL
+        "critic_replies": sum(r["critic_replies"] or 0 for r in rows),
+        "critic_unscored": sum(r["critic_unscored"] or 0 for r in rows),
     }
 
 

@@ -19,7 +19,7 @@ from itertools import count
 
 from selfevolve.recipes.sra_mcts import prompts
 from selfevolve.recipes.sra_mcts.calls import Ask, Context, RunTests, Search
-from selfevolve.recipes.sra_mcts.replies import MIN_SCORE, normalise_step, parse_reflection, parse_score, parse_verdict
+from selfevolve.recipes.sra_mcts.replies import MIN_SCORE, MISSING_SCORE, normalise_step, parse_reflection, parse_score, parse_verdict
 from selfevolve.recipes.sra_mcts.tree import (
     CONTINUE,
     END,
@@ -175,7 +175,9 @@ def score(ctx: Context, ys: list[str]) -> Search:
         style, shots = ctx.cfg.prompt_style, ctx.cfg.search.critic_few_shots
         asks = tuple(ctx.prompt("score", lambda problem, n, y=y: prompts.critic(problem, y, style, n), shots) for y in new)
         for y, reply in zip(new, (yield Ask("score", asks))):
-            ctx.scores[y] = parse_score(reply)
+            value = parse_score(reply)
+            ctx.critic_unscored += value is None
+            ctx.scores[y] = MISSING_SCORE if value is None else value
     return [ctx.scores[y] for y in ys]
 
 

@@ -24,13 +24,16 @@ CREATE TABLE IF NOT EXISTS sra_mcts_problems (
     record TEXT,                        -- the SFT record (JSON) when kept
     tree TEXT,                          -- the search tree (JSON; NULL for cot)
     model_calls INTEGER NOT NULL,       -- prompts completed for this problem
-    generated_tokens INTEGER NOT NULL
+    generated_tokens INTEGER NOT NULL,
+    critic_replies INTEGER,             -- partial plans the critic scored (NULL: stored before this count)
+    critic_unscored INTEGER             -- of those, replies without a score, valued 5
 );
 CREATE INDEX IF NOT EXISTS sra_mcts_by_position ON sra_mcts_problems (position);
 """
 
 COLUMNS = ("problem_id", "position", "method", "status", "reason", "plan", "answer", "accurate", "finish", "verified",
-           "pass_rate", "n_tests", "record", "tree", "model_calls", "generated_tokens")
+           "pass_rate", "n_tests", "record", "tree", "model_calls", "generated_tokens", "critic_replies", "critic_unscored")
+ADDED = ("critic_replies INTEGER", "critic_unscored INTEGER")  # columns a store made before them lacks
 _JSON = ("record", "tree")
 
 
@@ -40,6 +43,11 @@ class ProblemTable:
     def __init__(self, store: RunStore):
         self.store = store
         store.add_tables(SCHEMA)
+        present = {r["name"] for r in store.query("PRAGMA table_info(sra_mcts_problems)")}
+        with store.tx() as c:
+            for column in ADDED:
+                if column.split()[0] not in present:
+                    c.execute(f"ALTER TABLE sra_mcts_problems ADD COLUMN {column}")
 
     def add(self, row: dict) -> None:
         """Insert one finished problem (an id already stored is an error: each problem runs once)."""
