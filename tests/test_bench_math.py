@@ -25,14 +25,27 @@ def test_boxed_and_answer_tag_extraction():
     assert extract_qwen("we get 12 apples and 5 pears") == "5"
 
 
-def test_gold_answers_of_each_set():
+FIRST_RECORD = {  # set -> (field of its first record, what it holds)
+    "math500": ("question", "Convert the point $(0,3)$"),  # the start of the question
+    "gsm8k": ("answer", "18"),
+    "amc23": ("answer", "27"),  # stored as 27.0
+    "minerva": ("answer", "1.6"),  # the last \\boxed of the reference solution
+    "olympiadbench": ("answer", "2"),
+}
+
+
+@pytest.mark.parametrize("name", FIRST_RECORD)
+def test_gold_answer_of_each_set(name):
+    from selfevolve.bench.data import DataNotFound
+
     data = bench_data_dir()
-    first = {name: MathSuite(name).load(data)[0] for name in ("math500", "gsm8k", "amc23", "minerva", "olympiadbench")}
-    assert first["gsm8k"].answer == "18"
-    assert first["amc23"].answer == "27"  # stored as 27.0
-    assert first["minerva"].answer == "1.6"  # the last \boxed of the reference solution
-    assert first["olympiadbench"].answer == "2"
-    assert first["math500"].question.startswith("Convert the point $(0,3)$")
+    try:
+        first = MathSuite(name).load(data)[0]
+    except DataNotFound:  # the package ships math500 and gsm8k only
+        pytest.skip(f"{name} is not in {data}: point SELFEVOLVE_BENCH_DATA at the benchmark data folder")
+    field, expected = FIRST_RECORD[name]
+    value = getattr(first, field)
+    assert value.startswith(expected) if field == "question" else value == expected
 
 
 def test_missing_data_names_the_flag(tmp_path, monkeypatch):

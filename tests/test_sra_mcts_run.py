@@ -152,7 +152,8 @@ def test_tests_decide_what_is_kept_and_the_fields_are_recorded(tmp_path):
 
 
 def test_critic_replies_without_a_score_are_counted_per_problem(tmp_path):
-    """A reply without `Score: n` is valued 5 (the spec's default, also a real score); the count says which."""
+    """A reply without `Score: n` is valued 5 (docs/spec/sra_mcts.md §3's default, also a real score); the count
+    says which."""
     def half_scored(prompt, k):  # plans whose last step is "idea z..." get no score
         return "I cannot say." if " z" in steps_of(prompt)[-1] else "Score: 7"
 
