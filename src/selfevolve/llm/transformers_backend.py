@@ -86,14 +86,15 @@ class TransformersGenerator(PromptFrontend):
             rng = torch.Generator(device=self.model.device).manual_seed(params.seed)
         # FSDP reuses its buffers for gathered weights in the training passes, which cannot write to tensors
         # made under inference mode: a sharded model decodes under no_grad
-        with torch.no_grad() if _sharded(self.model) else torch.inference_mode():
+        synced = _sharded(self.model)
+        with torch.no_grad() if synced else torch.inference_mode():
             for start in range(0, len(rows), self.batch_size):
-                self._run_batch(rows[start : start + self.batch_size], params, rng)
+                self._run_batch(rows[start : start + self.batch_size], params, rng, synced)
         texts = self.tokenizer.batch_decode([r.ids for r in rows], skip_special_tokens=True)
         completions = [self._completion(r, text, params.stop) for r, text in zip(rows, texts)]
         return [completions[i * params.n : (i + 1) * params.n] for i in range(len(prompt_ids))]
 
-    def _run_batch(self, rows: list[_Row], params: SamplingParams, rng: torch.Generator | None) -> None:
+    def _run_batch(self, rows: list[_Row], params: SamplingParams, rng: torch.Generator | None, synced: bool) -> None:
         """Sample `rows` together until each has finished; fills in their ids, log-probs and finish reasons.
 
         Per-step bookkeeping is on tensors (no Python loop over rows unless stop strings are set).
@@ -121,7 +122,6 @@ class TransformersGenerator(PromptFrontend):
             cache.batch_select_indices(copy_of)
             logits, mask, positions = logits[copy_of], mask[copy_of], positions[copy_of]  # [N, ...]
         budget = torch.tensor([r.budget for r in rows], device=device)  # [N]
-        synced = _sharded(self.model)
         steps = _most_over_ranks(int(budget.max()), synced, device)
         ids = torch.full((n, steps), self.pad_id, dtype=torch.long, device=device)  # [N, S]
         logps = torch.zeros((n, steps), device=device)  # [N, S]

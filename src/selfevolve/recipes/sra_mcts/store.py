@@ -44,9 +44,10 @@ class ProblemTable:
         self.store = store
         store.add_tables(SCHEMA)
         present = {r["name"] for r in store.query("PRAGMA table_info(sra_mcts_problems)")}
-        with store.tx() as c:
-            for column in ADDED:
-                if column.split()[0] not in present:
+        missing = [column for column in ADDED if column.split()[0] not in present]
+        if missing:
+            with store.tx() as c:
+                for column in missing:
                     c.execute(f"ALTER TABLE sra_mcts_problems ADD COLUMN {column}")
 
     def add(self, row: dict) -> None:
