@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 SUITES = ("humaneval+", "mbpp+-heldout")
-ARMS = ("sra", "cot")
+ARMS = ("sra", "cot", "nonl")  # nonl: the "without natural language" ablation
 
 
 def load(path: Path) -> dict | None:
@@ -36,6 +36,8 @@ def suite_table(root: Path, suite: str) -> str:
              f"| none | {100 * none['metrics']['pass@1']:.1f} ({100 * none['metrics']['base_pass@1']:.1f}) | — | — |"]
     for arm in ARMS:
         runs = sorted(root.glob(f"eval_{arm}_s*/{suite}/results.json"))
+        if not runs:
+            continue
         scores, cells, changes = [], [], []
         for path in runs:
             results = json.loads(path.read_text())
@@ -46,7 +48,7 @@ def suite_table(root: Path, suite: str) -> str:
             mine = verdicts(results)
             changes.append(f"{sum(mine[t] and not base[t] for t in base)} / {sum(base[t] and not mine[t] for t in base)}")
         spread = f"{statistics.mean(scores):.1f} ± {statistics.stdev(scores):.1f}" if len(scores) > 1 else "—"
-        lines.append(f"| {arm} | {', '.join(cells) or '—'} | {spread} | {', '.join(changes) or '—'} |")
+        lines.append(f"| {arm} | {', '.join(cells)} | {spread} | {', '.join(changes)} |")
     return "\n".join(lines) + "\n"
 
 
