@@ -3,7 +3,8 @@
     python experiments/sra_mcts_study_table.py DIR
 
 Per suite: each fine-tuned arm's greedy pass@1 (plus tests; base tests in brackets) per seed, the mean and
-sample standard deviation over seeds, and the verdicts it gained and lost against no fine-tuning, per seed.
+sample standard deviation over seeds, and the verdicts it gained and lost against no fine-tuning, per seed,
+then pooled over seeds with the two-sided exact sign test's p (seeds share their data: not independent).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import json
 import statistics
 import sys
+from math import comb
 from pathlib import Path
 
 SUITES = ("humaneval+", "mbpp+-heldout")
@@ -19,6 +21,13 @@ ARMS = ("sra", "cot", "nonl")  # nonl: the "without natural language" ablation
 
 def load(path: Path) -> dict | None:
     return json.loads(path.read_text()) if path.is_file() else None
+
+
+def sign_test(gained: int, lost: int) -> float:
+    """Two-sided exact sign test: how likely a split this uneven is when each change is a fair coin."""
+    n = gained + lost
+    tail = sum(comb(n, i) for i in range(min(gained, lost) + 1)) / 2**n
+    return min(1.0, 2 * tail)
 
 
 def verdicts(results: dict) -> dict[str, bool]:
@@ -38,7 +47,7 @@ def suite_table(root: Path, suite: str) -> str:
         runs = sorted(root.glob(f"eval_{arm}_s*/{suite}/results.json"))
         if not runs:
             continue
-        scores, cells, changes = [], [], []
+        scores, cells, changes, pooled = [], [], [], [0, 0]
         for path in runs:
             results = json.loads(path.read_text())
             plus, base_rate = results["metrics"]["pass@1"], results["metrics"]["base_pass@1"]
@@ -46,9 +55,12 @@ def suite_table(root: Path, suite: str) -> str:
             seed = path.parts[-3].rsplit("_s", 1)[1]
             cells.append(f"s{seed} {100 * plus:.1f} ({100 * base_rate:.1f})")
             mine = verdicts(results)
-            changes.append(f"{sum(mine[t] and not base[t] for t in base)} / {sum(base[t] and not mine[t] for t in base)}")
+            gained, lost = sum(mine[t] and not base[t] for t in base), sum(base[t] and not mine[t] for t in base)
+            changes.append(f"{gained} / {lost}")
+            pooled = [pooled[0] + gained, pooled[1] + lost]
         spread = f"{statistics.mean(scores):.1f} ± {statistics.stdev(scores):.1f}" if len(scores) > 1 else "—"
-        lines.append(f"| {arm} | {', '.join(cells)} | {spread} | {', '.join(changes)} |")
+        lines.append(f"| {arm} | {', '.join(cells)} | {spread} | {', '.join(changes)} "
+                     f"(pooled {pooled[0]} / {pooled[1]}, p = {sign_test(*pooled):.2f}) |")
     return "\n".join(lines) + "\n"
 
 
