@@ -131,5 +131,7 @@ def test_scores_and_verdicts():
     assert parse_score("Analysis: good.\nScore: 8") == 8.0
     assert parse_score("score：12") == 10.0
     assert parse_score("no number") is None  # the search values it MISSING_SCORE and counts it
+    assert parse_score(" 7\n") == 7.0 and parse_score("7/10.") == 7.0  # the whole reply is the score
+    assert parse_score("Step 2 computes 7") is None  # a number inside prose is not a score
     assert parse_verdict("<solved>") and not parse_verdict("<unsolved>") and not parse_verdict("maybe")
     assert not parse_verdict("<unsolved> although one might say <solved>")

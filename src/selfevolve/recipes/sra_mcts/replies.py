@@ -20,6 +20,7 @@ _LATER_STEP = re.compile(r"\b(?:next\s+step|step\s*\d+)\s*:", re.IGNORECASE)
 _NUMBERING = re.compile(r"^\s*(?:\d+[.)]|[-*•])\s+")
 _STEP_LABEL = re.compile(r"^Step \d+: ")
 _SCORE = re.compile(r"[Ss]core[:：]\s*(\d+)")
+_BARE_SCORE = re.compile(r"\s*(\d+)\s*(?:/\s*10)?\s*\.?\s*")  # a reply that is only the number ("7", "7/10")
 
 
 def step_texts(y: str) -> list[str]:
@@ -70,9 +71,11 @@ def parse_reflection(reply: str, mode: str) -> str | None:
 
 
 def parse_score(reply: str) -> float | None:
-    """The first `Score: n` (or `score：n`), clipped to [0, 10]; None when there is none (the search then
-    takes MISSING_SCORE, as the reference does, and counts the reply as unscored)."""
-    match = _SCORE.search(reply)
+    """The first `Score: n` (or `score：n`), or a reply that is only the number, clipped to [0, 10]; None
+    when there is neither (the search then takes MISSING_SCORE, as the reference does, and counts the
+    reply as unscored). The prompt ends in "Score: ...", and Qwen2.5-Coder-0.5B often answers with the
+    bare number, which the reference's pattern reads as no score (docs/sra_mcts.md, "Measured cost")."""
+    match = _SCORE.search(reply) or _BARE_SCORE.fullmatch(reply)
     if not match:
         return None
     return min(MAX_SCORE, max(MIN_SCORE, float(match.group(1))))
