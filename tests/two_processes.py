@@ -16,6 +16,9 @@ def worker(rank: int, port: int, out_path: str, fn, args: tuple) -> None:
     result = fn(*args)
     if rank == 0:
         torch.save(result, out_path)
+    # Both ranks past every collective before teardown: a rank that destroys its group while the
+    # other's FSDP work is still in flight is aborted by gloo ("terminate called without an active exception").
+    torch.distributed.barrier()
     torch.distributed.destroy_process_group()
 
 
