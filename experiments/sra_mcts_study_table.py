@@ -47,7 +47,7 @@ def suite_table(root: Path, suite: str) -> str:
         runs = sorted(root.glob(f"eval_{arm}_s*/{suite}/results.json"))
         if not runs:
             continue
-        scores, cells, changes, pooled = [], [], [], [0, 0]
+        scores, cells, changes = [], [], []  # changes: (gained, lost) per seed
         for path in runs:
             results = json.loads(path.read_text())
             plus, base_rate = results["metrics"]["pass@1"], results["metrics"]["base_pass@1"]
@@ -55,12 +55,12 @@ def suite_table(root: Path, suite: str) -> str:
             seed = path.parts[-3].rsplit("_s", 1)[1]
             cells.append(f"s{seed} {100 * plus:.1f} ({100 * base_rate:.1f})")
             mine = verdicts(results)
-            gained, lost = sum(mine[t] and not base[t] for t in base), sum(base[t] and not mine[t] for t in base)
-            changes.append(f"{gained} / {lost}")
-            pooled = [pooled[0] + gained, pooled[1] + lost]
+            changes.append((sum(mine[t] and not base[t] for t in base), sum(base[t] and not mine[t] for t in base)))
+        gained, lost = map(sum, zip(*changes))
         spread = f"{statistics.mean(scores):.1f} ± {statistics.stdev(scores):.1f}" if len(scores) > 1 else "—"
-        lines.append(f"| {arm} | {', '.join(cells)} | {spread} | {', '.join(changes)} "
-                     f"(pooled {pooled[0]} / {pooled[1]}, p = {sign_test(*pooled):.2f}) |")
+        per_seed = ", ".join(f"{g} / {l}" for g, l in changes)
+        pooled = f"pooled {gained} / {lost}, p = {sign_test(gained, lost):.2f}"
+        lines.append(f"| {arm} | {', '.join(cells)} | {spread} | {per_seed} ({pooled}) |")
     return "\n".join(lines) + "\n"
 
 
