@@ -37,6 +37,40 @@ class ScriptedModel:
         raise AssertionError(f"no scripted reply for prompt: {prompt[:300]!r}")
 
 
+
+class StreamingScriptedModel(ScriptedModel):
+    """A scripted model that takes requests while others run, as vLLM's engine does (`submit_ids`,
+    `step`): each reply is chosen when its request is submitted and comes back after one step per
+    `words_per_step` of its words, so short replies overtake long ones. `batches` logs the prompts in
+    flight at each step; `generate` still works (and logs to `calls`) for lockstep use."""
+
+    def __init__(self, rules: list[tuple[str, Reply]], words_per_step: int = 4):
+        super().__init__(rules)
+        self.words_per_step = words_per_step
+        self.texts: list[str] = []  # prompt "ids" index this list
+        self.running: dict[str, tuple[int, str, list[Completion]]] = {}  # id → (finishing step, prompt, completions)
+        self.batches: list[list[str]] = []
+
+    def prompt_ids(self, prompts) -> list[list[int]]:
+        self.texts.extend(prompts)
+        return [[len(self.texts) - len(prompts) + i] for i in range(len(prompts))]
+
+    def submit_ids(self, prompt_ids, params: SamplingParams) -> list[str]:
+        request_ids = []
+        for [index] in prompt_ids:
+            prompt = self.texts[index]
+            completions = [self._reply(prompt) for _ in range(params.n)]
+            due = len(self.batches) + 1 + max(len(c.token_ids) for c in completions) // self.words_per_step
+            request_ids.append(f"r{index}")
+            self.running[request_ids[-1]] = (due, prompt, completions)
+        return request_ids
+
+    def step(self) -> list[tuple[str, list[Completion]]]:
+        self.batches.append([prompt for _, prompt, _ in self.running.values()])
+        done = [rid for rid, (due, _, _) in self.running.items() if due <= len(self.batches)]
+        return [(rid, self.running.pop(rid)[2]) for rid in done]
+
+
 # Patterns that tell the full-style prompts apart (recipes/sra_mcts/prompts.py).
 CRITIC = r"^You are an evaluator"
 REFLECT = r"^You are an expert"
@@ -58,13 +92,19 @@ def problem_of(prompt: str) -> str:
     return prompt.rsplit("Problem:\n", 1)[-1].split("\nExisting steps:", 1)[0].split("\nSolution:", 1)[0]
 
 
+PHASE_PATTERNS = {"critic": CRITIC, "reflect": REFLECT, "reflect_simple": REFLECT_SIMPLE, "propose": PROPOSE,
+                  "judge": JUDGE, "translate": TRANSLATE, "cot": COT}
+
+
+def phase_of(prompt: str) -> str:
+    return next(name for name, pattern in PHASE_PATTERNS.items() if re.search(pattern, prompt, re.DOTALL))
+
+
 def phase_counts(model: ScriptedModel) -> list[tuple[str, int]]:
     """(phase, prompts) of each logged call, the phase named by the first prompt."""
-    names = [("critic", CRITIC), ("reflect", REFLECT), ("reflect_simple", REFLECT_SIMPLE), ("propose", PROPOSE),
-             ("judge", JUDGE), ("translate", TRANSLATE), ("cot", COT)]
     out = []
     for prompts, _ in model.calls:
-        name = next(n for n, p in names if re.search(p, prompts[0], re.DOTALL))
-        assert all(re.search(dict(names)[name], p, re.DOTALL) for p in prompts), f"mixed phases in one call: {name}"
+        name = phase_of(prompts[0])
+        assert all(phase_of(p) == name for p in prompts), f"mixed phases in one call: {name}"
         out.append((name, len(prompts)))
     return out

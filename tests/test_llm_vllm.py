@@ -121,6 +121,33 @@ def test_greedy_completions_match_the_transformers_backend(engine):
         assert max(abs(x - y) for x, y in zip(a.logprobs, b.logprobs)) < TOLERANCE
 
 
+def test_submitted_requests_join_the_running_batch_and_finish_as_generate_does(engine):
+    """Requests added while others decode (continuous batching) come back once each, with what
+    `generate` gives them; `generate` refuses to run while submitted requests are out."""
+    policy, _ = load_model("tiny-coder", dtype="float32")
+    engine.load_weights(policy)
+    params = SamplingParams(max_new_tokens=60, temperature=0.0, stop=("\n\n",))
+    expected = [c[0] for c in engine.generate(PROMPTS, params)]
+    ids = engine.prompt_ids(PROMPTS)
+    first = engine.submit_ids(ids[:2], params)
+    finished = dict(engine.step() + engine.step())  # the first two are decoding when the rest arrive
+    assert not finished  # 60-token budgets: nothing done after two steps
+    rest = engine.submit_ids(ids[2:], params)
+    with pytest.raises(RuntimeError, match="still running"):
+        engine.generate(PROMPTS[:1], params)
+    steps = 0
+    while len(finished) < len(PROMPTS):
+        for request_id, completions in engine.step():
+            assert request_id not in finished
+            finished[request_id] = completions
+        steps += 1
+        assert steps < 200, "submitted requests never finished"
+    assert engine.step() == []
+    for request_id, want in zip(first + rest, expected):
+        [got] = finished[request_id]
+        assert (got.token_ids, got.text, got.finish_reason) == (want.token_ids, want.text, want.finish_reason)
+
+
 def test_greedy_heldout_answers_match_the_transformers_backend(engine):
     """The 300 shipped held-out code tasks, answered greedily by both engines. Both compute in fp32 with
     different kernels, so an argmax between two near-tied tokens could flip; on tiny-coder none did

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from scripted import CRITIC, JUDGE, PROPOSE, REFLECT, TRANSLATE, ScriptedModel, phase_counts, steps_of
+from scripted import (
+    CRITIC, JUDGE, PROPOSE, REFLECT, TRANSLATE, ScriptedModel, StreamingScriptedModel, phase_counts, phase_of, steps_of,
+)
 from selfevolve.bench.evalplus_data import is_mbpp_pool_task
 from selfevolve.config import ConfigError, load_config, preset_names
 from selfevolve.llm.open import ChatModel
@@ -40,9 +42,9 @@ def tie_score(prompt, k):
     return "Score: 5" if " z" in last else "Score: 7"  # x and y tie at every level: the problem's RNG decides
 
 
-def scripted(translate=GOOD, judge="<solved>", fail_after=None, reflect="Analysis: go on.") -> ScriptedModel:
+def scripted(translate=GOOD, judge="<solved>", fail_after=None, reflect="Analysis: go on.", streaming=False) -> ScriptedModel:
     rules = [(CRITIC, tie_score), (REFLECT, reflect), (PROPOSE, tie_step), (JUDGE, judge), (TRANSLATE, translate)]
-    return ScriptedModel(rules, fail_after=fail_after)
+    return StreamingScriptedModel(rules) if streaming else ScriptedModel(rules, fail_after=fail_after)
 
 
 def write_problems(path: Path, records: list[dict]) -> str:
@@ -95,6 +97,23 @@ def test_batched_search_builds_the_same_trees_as_one_at_a_time(tmp_path):
     assert phase_counts(many)[0] == ("reflect", 6)
     assert len(many.calls) < len(one.calls) / 4  # a call per phase per sweep, not per problem
     assert sum(len(p) for p, _ in many.calls) == sum(len(p) for p, _ in one.calls) == sum(r["model_calls"] for r in rows_one)
+
+
+def test_continuous_batching_builds_the_same_trees_as_one_at_a_time(tmp_path):
+    """A streaming model's replies come back out of order (long ones later); each search goes on as soon
+    as its own are back, so requests of different phases and problems share the batch, and the trees
+    are still those of one tree at a time. With continuous_batching=false it is served in lockstep."""
+    problems = six_problems(tmp_path)
+    one, streaming, lockstep = scripted(), scripted(streaming=True), scripted(streaming=True)
+    synth(cfg_for(problems, concurrent_problems=1), tmp_path / "one", models=same_model(one), progress=False)
+    synth(cfg_for(problems, concurrent_problems=6), tmp_path / "cont", models=same_model(streaming), progress=False)
+    synth(cfg_for(problems, concurrent_problems=6, continuous_batching=False), tmp_path / "lock",
+          models=same_model(lockstep), progress=False)
+    assert stored(tmp_path / "one") == stored(tmp_path / "cont") == stored(tmp_path / "lock")
+    assert sft(tmp_path / "one") == sft(tmp_path / "cont")
+    assert streaming.calls == [] and lockstep.batches == [] and len(lockstep.calls) > 0
+    assert any(len({phase_of(p) for p in batch}) > 1 for batch in streaming.batches)  # phases overlap
+    assert sum(len(b) for b in streaming.batches) > 0 and len(streaming.texts) == sum(len(p) for p, _ in one.calls)
 
 
 def test_a_killed_run_resumes_and_runs_every_problem_exactly_once(tmp_path):

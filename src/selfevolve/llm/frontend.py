@@ -39,19 +39,26 @@ class PromptFrontend(ABC):
             )
         return self.tokenizer.apply_chat_template(list(messages), tokenize=False, add_generation_prompt=True)
 
-    def generate(self, prompts: Sequence[str], params: SamplingParams) -> list[list[Completion]]:
+    def prompt_ids(self, prompts: Sequence[str]) -> list[list[int]]:
+        """The token ids `generate` sends for text prompts: one tokenizer call for all, the same ids as
+        `encode` one by one, with less overhead."""
         if isinstance(prompts, str):
             raise TypeError("generate() takes a list of prompts; wrap a single prompt as [prompt]")
-        # one tokenizer call for all prompts: the same ids as `encode` one by one, with less overhead
-        return self.generate_ids(self.tokenizer(list(prompts))["input_ids"] if prompts else [], params)
+        return self.tokenizer(list(prompts))["input_ids"] if prompts else []
+
+    def chat_prompt_ids(self, conversations: Sequence[Sequence[Message]]) -> list[list[int]]:
+        """The token ids `chat_many` sends: each conversation rendered with the chat template."""
+        return [self.tokenizer(self.render_chat(m), add_special_tokens=False)["input_ids"] for m in conversations]
+
+    def generate(self, prompts: Sequence[str], params: SamplingParams) -> list[list[Completion]]:
+        return self.generate_ids(self.prompt_ids(prompts), params)
 
     def chat(self, messages: Sequence[Message], params: SamplingParams) -> list[Completion]:
         """`params.n` completions of one conversation, rendered with the tokenizer's chat template."""
         return self.chat_many([messages], params)[0]
 
     def chat_many(self, conversations: Sequence[Sequence[Message]], params: SamplingParams) -> list[list[Completion]]:
-        ids = [self.tokenizer(self.render_chat(m), add_special_tokens=False)["input_ids"] for m in conversations]
-        return self.generate_ids(ids, params)
+        return self.generate_ids(self.chat_prompt_ids(conversations), params)
 
     def _check_fits(self, index: int, ids: list[int]) -> None:
         if not ids:

@@ -131,6 +131,26 @@ class ChatModel:
             return self.generator.chat_many([self.prepare(c) for c in conversations], params)
         return self.generator.generate([self.render(c) for c in conversations], params)
 
+    @property
+    def streams(self) -> bool:
+        """Whether the generator takes requests while others run (`submit` and `step`: vLLM's engine)."""
+        return hasattr(self.generator, "submit_ids")
+
+    def submit(self, conversations: Sequence[Conversation], params: SamplingParams) -> list[str]:
+        """Start completing each conversation without waiting (a generator that `streams` only): one
+        request id per conversation; `step` hands back each request's completions as it finishes."""
+        if not self.streams:
+            raise TypeError(f"{type(self.generator).__name__} cannot take requests while others run; use generate")
+        if self.chat:
+            ids = self.generator.chat_prompt_ids([self.prepare(c) for c in conversations])
+        else:
+            ids = self.generator.prompt_ids([self.render(c) for c in conversations])
+        return self.generator.submit_ids(ids, params)
+
+    def step(self) -> list[tuple[str, list[Completion]]]:
+        """Advance every submitted request by one engine step; (request id, completions) of those that finished."""
+        return self.generator.step()
+
 
 def _takes_system_role(generator: TransformersGenerator | VLLMGenerator) -> bool:
     """Whether the chat template renders a system message (Gemma's raises instead)."""

@@ -31,6 +31,7 @@ CPUs); this module imports it only when a generator is built.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
@@ -105,6 +106,8 @@ class VLLMGenerator(PromptFrontend):
         self.context_length = self.engine.llm_engine.model_config.max_model_len
         self.eos_ids = sorted(_eos_ids(path, self.tokenizer))
         self.asleep = False
+        self._running: dict[str, tuple[str, ...]] = {}  # submitted request id → its stop strings
+        self._submitted = itertools.count()
 
     def generate_ids(self, prompt_ids: Sequence[list[int]], params: SamplingParams) -> list[list[Completion]]:
         """Like `generate`, from token ids: `params.n` completions per prompt, in prompt order."""
@@ -113,10 +116,48 @@ class VLLMGenerator(PromptFrontend):
             self._check_fits(i, ids)
         if not prompt_ids:
             return []
+        if self._running:
+            raise RuntimeError(f"{len(self._running)} submitted requests are still running; call step() until they "
+                               f"finish before generate (vLLM's generate would collect their outputs as its own)")
         self.wake_up()
         requests = [{"prompt_token_ids": list(ids)} for ids in prompt_ids]
         outputs = self.engine.generate(requests, [self._sampling(params, len(ids)) for ids in prompt_ids], use_tqdm=False)
         return [[self._completion(c, params.stop) for c in out.outputs] for out in outputs]
+
+    # ------------------------------------------------------------------ continuous batching
+
+    def submit_ids(self, prompt_ids: Sequence[list[int]], params: SamplingParams) -> list[str]:
+        """Add prompts to the engine's running batch without waiting for them: one request id per prompt,
+        whose `params.n` completions `step` returns once all are done. Requests submitted between steps
+        join the batch at the next step (vLLM's continuous batching), so a caller can send new work as
+        soon as any earlier request finishes instead of waiting for a whole `generate` call."""
+        from vllm.sampling_params import RequestOutputKind
+
+        validate_params(params)
+        for i, ids in enumerate(prompt_ids):
+            self._check_fits(i, ids)
+        self.wake_up()
+        request_ids = []
+        for ids in prompt_ids:
+            request_id = f"submitted-{next(self._submitted)}"
+            sampling = self._sampling(params, len(ids))
+            sampling.output_kind = RequestOutputKind.FINAL_ONLY  # one output per request, when it is done
+            self.engine.llm_engine.add_request(request_id, {"prompt_token_ids": list(ids)}, sampling)
+            self._running[request_id] = params.stop
+            request_ids.append(request_id)
+        return request_ids
+
+    def step(self) -> list[tuple[str, list[Completion]]]:
+        """One engine step (a decoding iteration of every running request); the submitted requests that
+        finished in it, with their completions. [] when nothing is running."""
+        if not self._running:
+            return []
+        finished = []
+        for output in self.engine.llm_engine.step():
+            if output.finished:
+                stop = self._running.pop(output.request_id)
+                finished.append((output.request_id, [self._completion(c, stop) for c in output.outputs]))
+        return finished
 
     def _sampling(self, params: SamplingParams, prompt_length: int):
         """vLLM's SamplingParams for one prompt: ours, with the budget cut to the context, our EOS ids, and

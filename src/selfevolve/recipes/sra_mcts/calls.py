@@ -41,6 +41,10 @@ class Ask:
     kind: Kind
     prompts: tuple[Conversation, ...]
 
+    def __post_init__(self):
+        if not self.prompts:
+            raise ValueError(f"an Ask({self.kind!r}) with no prompts would never be answered; ask for at least one")
+
 
 @dataclass(frozen=True)
 class RunTests:

@@ -150,7 +150,7 @@ class SRAMCTSConfig(BaseModel):
     # A resumed run continues the saved one: only these may differ from the saved config.
     CHANGEABLE_ON_RESUME: ClassVar[tuple[str, ...]] = (
         "limit", "concurrent_problems", "generation_batch_size", "api_concurrency", "device", "verify.sandbox_workers", "train",
-        "generator", "tensor_parallel_size",
+        "generator", "tensor_parallel_size", "continuous_batching",
     )
 
     model: str = Field(..., description="The model for every role: a shipped/registry name, a local directory, or an OpenAI-compatible base URL.")
@@ -170,7 +170,11 @@ class SRAMCTSConfig(BaseModel):
     method: Method = Field("mcts", description="'mcts' (SRA-MCTS), or the baselines 'cot' and 'tot'.")
     prompt_style: Literal["full", "compact"] = Field("full", description="'full': the reference's instructions; 'compact': short ones for tiny models.")
     seed: int = Field(0, description="Seeds each problem's RNG (tie-breaks, random rollouts, instruction choice) from (seed, problem id), and the shuffle.")
-    concurrent_problems: int = Field(32, gt=0, description="Searches advanced together; each phase's model calls for all of them go out as one batch.")
+    concurrent_problems: int = Field(32, gt=0, description="Searches advanced together; the model decodes their requests as one batch.")
+    continuous_batching: bool = Field(True, description=(
+        "With generator=vllm: a search's request joins the running batch as soon as it is made, and the search goes on "
+        "as soon as its own replies are back. False (and always with transformers or an endpoint): each phase's "
+        "requests of all open searches go out as one call, which waits for its longest reply."))
     generation_batch_size: int = Field(32, gt=0, description="Sequences a local model decodes at once (paper's translator: 32).")
     on_prompt_too_long: Literal["error", "skip"] = Field("error", description=(
         "A prompt that does not fit even with the problem's middle cut: 'error' stops the run naming the problem; "

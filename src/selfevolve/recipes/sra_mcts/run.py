@@ -65,7 +65,8 @@ def search_all(cfg: SRAMCTSConfig, todo: list[Problem], roles: Mapping[str, Chat
             sandbox = stack.enter_context(Sandbox(_sandbox_config(cfg)))
             run_tests = lambda pairs: verify(pairs, sandbox, cfg.verify.tests)  # noqa: E731
         engine = Engine({kind: roles[role] for kind, role in ROLE_OF.items()}, sampling, run_tests,
-                        cfg.concurrent_problems, skip_too_long=cfg.on_prompt_too_long == "skip")
+                        cfg.concurrent_problems, skip_too_long=cfg.on_prompt_too_long == "skip",
+                        continuous=cfg.continuous_batching)
         bar, task = stack.enter_context(_progress(progress, total, total - len(todo)))
 
         def done_one(pid: str, outcome: Outcome, usage: Usage) -> None:
