@@ -39,29 +39,25 @@ class ScriptedModel:
 
 
 class StreamingScriptedModel(ScriptedModel):
-    """A scripted model that takes requests while others run, as vLLM's engine does (`submit_ids`,
-    `step`): each reply is chosen when its request is submitted and comes back after one step per
+    """A scripted model that takes requests while others run, as vLLM's engine does (`submit`, `step`):
+    each reply is chosen when its request is submitted and comes back after one step per
     `words_per_step` of its words, so short replies overtake long ones. `batches` logs the prompts in
     flight at each step; `generate` still works (and logs to `calls`) for lockstep use."""
 
     def __init__(self, rules: list[tuple[str, Reply]], words_per_step: int = 4):
         super().__init__(rules)
         self.words_per_step = words_per_step
-        self.texts: list[str] = []  # prompt "ids" index this list
+        self.submitted = 0
         self.running: dict[str, tuple[int, str, list[Completion]]] = {}  # id → (finishing step, prompt, completions)
         self.batches: list[list[str]] = []
 
-    def prompt_ids(self, prompts) -> list[list[int]]:
-        self.texts.extend(prompts)
-        return [[len(self.texts) - len(prompts) + i] for i in range(len(prompts))]
-
-    def submit_ids(self, prompt_ids, params: SamplingParams) -> list[str]:
+    def submit(self, prompts, params: SamplingParams) -> list[str]:
         request_ids = []
-        for [index] in prompt_ids:
-            prompt = self.texts[index]
+        for prompt in prompts:
             completions = [self._reply(prompt) for _ in range(params.n)]
             due = len(self.batches) + 1 + max(len(c.token_ids) for c in completions) // self.words_per_step
-            request_ids.append(f"r{index}")
+            self.submitted += 1
+            request_ids.append(f"r{self.submitted}")
             self.running[request_ids[-1]] = (due, prompt, completions)
         return request_ids
 

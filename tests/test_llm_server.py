@@ -77,6 +77,28 @@ def test_chat_completions(base_url):
     assert all(len(c.logprobs) == len(c.token_ids) <= 6 and c.finish_reason in ("stop", "length") for c in outs)
 
 
+def test_submitted_requests_come_back_from_step_as_generate_answers_them(base_url):
+    """Requests sent while others run (what SRA-MCTS's continuous batching uses with an endpoint): each
+    comes back once, with what `generate` gives; a rejected one raises at `step`."""
+    prompts = [f"Q: {i} + {i}?\nA:" for i in range(6)]
+    params = SamplingParams(max_new_tokens=6, temperature=0.0)
+    chats = [[{"role": "user", "content": p}] for p in prompts[:2]]
+    with OpenAIClient(base_url, model="nano-test", concurrency=3) as client:
+        assert client.step() == []
+        expected = [c[0] for c in client.generate(prompts, params) + client.chat_many(chats, params)]
+        request_ids = client.submit(prompts[:3], params)
+        answered = dict(client.step())
+        request_ids += client.submit(prompts[3:], params) + client.submit_chats(chats, params)
+        while len(answered) < len(request_ids):
+            for request_id, completions in client.step():
+                assert request_id not in answered
+                answered[request_id] = completions
+        assert [answered[r][0] for r in request_ids] == expected
+        client.submit(["word " * 2000], SamplingParams(max_new_tokens=2))
+        with pytest.raises(LLMRequestError, match="HTTP 400"):
+            client.step()  # the only request out: step waits for it
+
+
 def test_stop_and_usage_over_http(base_url):
     body = {"prompt": "Q: 1 + 1?\nA:", "max_tokens": 5, "temperature": 0, "stop": "\n", "logprobs": 1}
     r = httpx.post(f"{base_url}/completions", json=body, timeout=30).json()

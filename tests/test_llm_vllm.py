@@ -128,11 +128,10 @@ def test_submitted_requests_join_the_running_batch_and_finish_as_generate_does(e
     engine.load_weights(policy)
     params = SamplingParams(max_new_tokens=60, temperature=0.0, stop=("\n\n",))
     expected = [c[0] for c in engine.generate(PROMPTS, params)]
-    ids = engine.prompt_ids(PROMPTS)
-    first = engine.submit_ids(ids[:2], params)
+    first = engine.submit(PROMPTS[:2], params)
     finished = dict(engine.step() + engine.step())  # the first two are decoding when the rest arrive
     assert not finished  # 60-token budgets: nothing done after two steps
-    rest = engine.submit_ids(ids[2:], params)
+    rest = engine.submit(PROMPTS[2:], params)
     with pytest.raises(RuntimeError, match="still running"):
         engine.generate(PROMPTS[:1], params)
     steps = 0

@@ -9,7 +9,7 @@ import pytest
 from scripted import CRITIC, JUDGE, PROPOSE, REFLECT, REFLECT_SIMPLE, TRANSLATE, ScriptedModel, problem_of, steps_of
 from selfevolve.llm.errors import PromptTooLongError
 from selfevolve.llm.open import ChatModel
-from selfevolve.recipes.sra_mcts.calls import ROLE_OF, Context, Problem
+from selfevolve.recipes.sra_mcts.calls import ROLE_OF, Ask, Context, Problem
 from selfevolve.recipes.sra_mcts.config import SRAMCTSConfig
 from selfevolve.recipes.sra_mcts.engine import Engine
 from selfevolve.recipes.sra_mcts.pipeline import synthesize
@@ -218,6 +218,12 @@ def test_cot_answers_in_one_call():
     outcome, usage = run(model, config(method="cot"), [PROBLEM])["p1"]
     assert usage.calls == 1 and outcome.status == "kept" and outcome.record["solution"] == "We add them up.\n" + CODE
     assert model.calls[0][1].max_new_tokens == 1024
+
+
+def test_an_ask_without_prompts_is_refused():
+    """The engine answers an ask when all its prompts are back; one with none would wait forever."""
+    with pytest.raises(ValueError, match="no prompts would never be answered"):
+        Ask("score", ())
 
 
 def test_a_time_limit_replaces_the_round_limit():

@@ -133,8 +133,8 @@ class ChatModel:
 
     @property
     def streams(self) -> bool:
-        """Whether the generator takes requests while others run (`submit` and `step`: vLLM's engine)."""
-        return hasattr(self.generator, "submit_ids")
+        """Whether the generator takes requests while others run (a `StreamingGenerator`: vLLM's engine, endpoints)."""
+        return hasattr(self.generator, "step")
 
     def submit(self, conversations: Sequence[Conversation], params: SamplingParams) -> list[str]:
         """Start completing each conversation without waiting (a generator that `streams` only): one
@@ -142,13 +142,11 @@ class ChatModel:
         if not self.streams:
             raise TypeError(f"{type(self.generator).__name__} cannot take requests while others run; use generate")
         if self.chat:
-            ids = self.generator.chat_prompt_ids([self.prepare(c) for c in conversations])
-        else:
-            ids = self.generator.prompt_ids([self.render(c) for c in conversations])
-        return self.generator.submit_ids(ids, params)
+            return self.generator.submit_chats([self.prepare(c) for c in conversations], params)
+        return self.generator.submit([self.render(c) for c in conversations], params)
 
     def step(self) -> list[tuple[str, list[Completion]]]:
-        """Advance every submitted request by one engine step; (request id, completions) of those that finished."""
+        """Advance the submitted requests; (request id, completions) of those that finished."""
         return self.generator.step()
 
 

@@ -1,6 +1,8 @@
 """A `Generator` over any OpenAI-compatible HTTP endpoint (OpenAI, vLLM, `selfevolve serve`, ...).
 
-Requests run `concurrency` at a time from a thread pool. Transport errors, timeouts, 408/409/429 and
+Requests run `concurrency` at a time from a thread pool: `generate` and `chat_many` wait for all of
+theirs; `submit`, `submit_chats` and `step` let a caller send new requests while earlier ones run, so
+a server that batches continuously (vLLM's) always has `concurrency` requests to batch. Transport errors, timeouts, 408/409/429 and
 5xx responses are retried with exponential backoff and jitter; after `retries` retries, or on any
 other 4xx, an `LLMRequestError` names the URL, the attempts and the last error. Every request has a
 `timeout`, so a dead server gives an error, never a hang.
@@ -15,8 +17,9 @@ from __future__ import annotations
 import os
 import random
 import time
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Mapping, Sequence
+import itertools
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from typing import Any, Callable, Mapping, Sequence
 
 import httpx
 
@@ -63,6 +66,9 @@ class OpenAIClient:
             limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
         )
         self._model = model
+        self._pool: ThreadPoolExecutor | None = None  # runs submitted requests; made on the first `submit`
+        self._running: dict[str, Future] = {}
+        self._submitted = itertools.count()
 
     @property
     def model(self) -> str:
@@ -74,11 +80,7 @@ class OpenAIClient:
         return self._model
 
     def generate(self, prompts: Sequence[str], params: SamplingParams) -> list[list[Completion]]:
-        if isinstance(prompts, str):
-            raise TypeError("generate() takes a list of prompts; wrap a single prompt as [prompt]")
-        validate_params(params)
-        payloads = [{**self._sampling(params), "prompt": p} | ({"logprobs": 1} if self.logprobs else {}) for p in prompts]
-        responses = self._map("/completions", payloads)
+        responses = self._map("/completions", self._text_payloads(prompts, params))
         return [[_text_completion(c) for c in _choices(r)] for r in responses]
 
     def chat(self, messages: Sequence[Message], params: SamplingParams) -> list[Completion]:
@@ -86,15 +88,44 @@ class OpenAIClient:
         return self.chat_many([messages], params)[0]
 
     def chat_many(self, conversations: Sequence[Sequence[Message]], params: SamplingParams) -> list[list[Completion]]:
-        validate_params(params)
-        payloads = [
-            {**self._sampling(params), "messages": [dict(m) for m in conv]} | ({"logprobs": True} if self.logprobs else {})
-            for conv in conversations
-        ]
-        responses = self._map("/chat/completions", payloads)
+        responses = self._map("/chat/completions", self._chat_payloads(conversations, params))
         return [[_chat_completion(c) for c in _choices(r)] for r in responses]
 
+    # ------------------------------------------------------------------ requests sent while others run
+
+    def submit(self, prompts: Sequence[str], params: SamplingParams) -> list[str]:
+        """Send text prompts without waiting: one request id per prompt; `step` returns its completions."""
+        return self._submit("/completions", self._text_payloads(prompts, params), _text_completion)
+
+    def submit_chats(self, conversations: Sequence[Sequence[Message]], params: SamplingParams) -> list[str]:
+        """Send conversations without waiting: one request id per conversation; `step` returns its completions."""
+        return self._submit("/chat/completions", self._chat_payloads(conversations, params), _chat_completion)
+
+    def step(self) -> list[tuple[str, list[Completion]]]:
+        """Wait until at least one submitted request is answered; (request id, completions) of every one
+        that is. [] when none is out. A request that failed raises its `LLMRequestError` here."""
+        if not self._running:
+            return []
+        wait(self._running.values(), return_when=FIRST_COMPLETED)
+        finished = [request_id for request_id, future in self._running.items() if future.done()]
+        return [(request_id, self._running.pop(request_id).result()) for request_id in finished]
+
+    def _submit(self, endpoint: str, payloads: list[dict[str, Any]], parse: Callable[[dict], Completion]) -> list[str]:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=self.concurrency)
+        request_ids = []
+        for payload in payloads:
+            request_id = f"submitted-{next(self._submitted)}"
+            answer = lambda payload=payload: [parse(c) for c in _choices(self._cached_post(endpoint, payload))]  # noqa: E731
+            self._running[request_id] = self._pool.submit(answer)
+            request_ids.append(request_id)
+        return request_ids
+
     def close(self) -> None:
+        """Drop submitted requests not yet sent, wait for those in flight, and close the connections."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._running.clear()
         self._http.close()
 
     def __enter__(self) -> "OpenAIClient":
@@ -102,6 +133,17 @@ class OpenAIClient:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+    def _text_payloads(self, prompts: Sequence[str], params: SamplingParams) -> list[dict[str, Any]]:
+        if isinstance(prompts, str):
+            raise TypeError("generate() takes a list of prompts; wrap a single prompt as [prompt]")
+        validate_params(params)
+        return [{**self._sampling(params), "prompt": p} | ({"logprobs": 1} if self.logprobs else {}) for p in prompts]
+
+    def _chat_payloads(self, conversations: Sequence[Sequence[Message]], params: SamplingParams) -> list[dict[str, Any]]:
+        validate_params(params)
+        return [{**self._sampling(params), "messages": [dict(m) for m in conv]} | ({"logprobs": True} if self.logprobs else {})
+                for conv in conversations]
 
     def _sampling(self, params: SamplingParams) -> dict[str, Any]:
         body: dict[str, Any] = {

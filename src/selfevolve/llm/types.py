@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol, Sequence
+from typing import Mapping, Protocol, Sequence
 
 
 @dataclass(frozen=True)
@@ -29,3 +29,15 @@ class Generator(Protocol):
     def generate(self, prompts: Sequence[str], params: SamplingParams) -> list[list[Completion]]:
         """Return `params.n` completions for each prompt, in prompt order."""
         ...
+
+
+class StreamingGenerator(Generator, Protocol):
+    """A generator that takes new requests while earlier ones run (vLLM's engine, `OpenAIClient`), so a
+    caller can keep a continuously batching engine full: `submit` returns one request id per prompt
+    without waiting, and each `step` advances the work and returns the requests that finished in it."""
+
+    def submit(self, prompts: Sequence[str], params: SamplingParams) -> list[str]: ...
+
+    def submit_chats(self, conversations: Sequence[Sequence[Mapping[str, str]]], params: SamplingParams) -> list[str]: ...
+
+    def step(self) -> list[tuple[str, list[Completion]]]: ...

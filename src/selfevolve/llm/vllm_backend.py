@@ -41,7 +41,7 @@ import torch
 
 from selfevolve.llm.errors import ModelLoadError
 from selfevolve.llm.sampling import validate_params
-from selfevolve.llm.frontend import PromptFrontend
+from selfevolve.llm.frontend import Message, PromptFrontend
 from selfevolve.llm.types import Completion, SamplingParams
 
 CPU_KV_CACHE_GIB = 1.0  # default KV cache on CPU: 1 GiB holds ~500k tokens of a tiny model, ~20k of a 0.5B one
@@ -146,6 +146,14 @@ class VLLMGenerator(PromptFrontend):
             self._running[request_id] = params.stop
             request_ids.append(request_id)
         return request_ids
+
+    def submit(self, prompts: Sequence[str], params: SamplingParams) -> list[str]:
+        """`submit_ids` for text prompts, tokenised as `generate` does."""
+        return self.submit_ids(self.prompt_ids(prompts), params)
+
+    def submit_chats(self, conversations: Sequence[Sequence[Message]], params: SamplingParams) -> list[str]:
+        """`submit_ids` for conversations, rendered as `chat_many` does."""
+        return self.submit_ids(self.chat_prompt_ids(conversations), params)
 
     def step(self) -> list[tuple[str, list[Completion]]]:
         """One engine step (a decoding iteration of every running request); the submitted requests that

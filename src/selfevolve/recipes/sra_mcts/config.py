@@ -162,7 +162,7 @@ class SRAMCTSConfig(BaseModel):
         "With generator=vllm: GPUs each vLLM engine splits the model over (vLLM's tensor parallelism); 1 = one device "
         "(untested here: no GPUs)."))
     api_key_env: str = Field("OPENAI_API_KEY", description="Environment variable holding the endpoint's API key (unset = no key).")
-    api_concurrency: int = Field(32, gt=0, description="Requests in flight at once to an endpoint (a phase's prompts go out together).")
+    api_concurrency: int = Field(32, gt=0, description="Requests in flight at once to an endpoint.")
     device: str | None = Field(None, description="'cpu', 'cuda', ...; None = CUDA when available.")
     dtype: str | None = Field(None, description="float32, bfloat16, float16; None = bf16 on GPUs that support it, else fp32.")
     problems: str = Field("leetcode-uneasy", description="JSONL of {question, id?, tests?}, or 'leetcode-uneasy' (the paper's 1,819 shipped statements).")
@@ -172,8 +172,8 @@ class SRAMCTSConfig(BaseModel):
     seed: int = Field(0, description="Seeds each problem's RNG (tie-breaks, random rollouts, instruction choice) from (seed, problem id), and the shuffle.")
     concurrent_problems: int = Field(32, gt=0, description="Searches advanced together; the model decodes their requests as one batch.")
     continuous_batching: bool = Field(True, description=(
-        "With generator=vllm: a search's request joins the running batch as soon as it is made, and the search goes on "
-        "as soon as its own replies are back. False (and always with transformers or an endpoint): each phase's "
+        "With vLLM or an endpoint: a search's request goes out as soon as it is made (joining vLLM's running batch), and "
+        "the search goes on as soon as its own replies are back. False (and always with transformers): each phase's "
         "requests of all open searches go out as one call, which waits for its longest reply."))
     generation_batch_size: int = Field(32, gt=0, description="Sequences a local model decodes at once (paper's translator: 32).")
     on_prompt_too_long: Literal["error", "skip"] = Field("error", description=(

@@ -6,11 +6,12 @@ searches open; a finished one is handed to `on_done` and the next problem starts
 turn of the loop it sends every new request out, serves sandbox requests in one run, then steps each
 model, and a search whose replies are back moves on to its next request. How a model is stepped:
 
-- continuous (a model that `streams`: vLLM's engine, `continuous=True`): an ask's prompts join the
-  running batch as soon as they are made, and a step is one decoding iteration, after which every
-  search whose replies just finished goes on. Short replies do not wait for long ones, and the batch
-  refills while the long ones decode.
-- lockstep (any other model, or `continuous=False`): a step sends the asks made since the last one as
+- continuous (a model that `streams`: vLLM's engine or an endpoint, with `continuous=True`): an ask's
+  prompts go out as soon as they are made (into vLLM's running batch), and a step is one decoding
+  iteration (an endpoint's: until some request is answered), after which every search whose replies
+  are all back goes on. Short replies do not wait for long ones, and the batch refills while the long
+  ones decode.
+- lockstep (transformers, or `continuous=False`): a step sends the asks made since the last one as
   one `generate` call per phase (reflect, propose, score, translate, judge, ...; each phase has its
   own sampling), and each call waits for its longest reply.
 
