@@ -6,7 +6,9 @@ import re
 
 import pytest
 
-from scripted import CRITIC, JUDGE, PROPOSE, REFLECT, REFLECT_SIMPLE, TRANSLATE, ScriptedModel, problem_of, steps_of
+from scripted import (
+    CRITIC, JUDGE, PROPOSE, REFLECT, REFLECT_SIMPLE, TRANSLATE, ScriptedModel, StreamingScriptedModel, problem_of, steps_of,
+)
 from selfevolve.llm.errors import PromptTooLongError
 from selfevolve.llm.open import ChatModel
 from selfevolve.recipes.sra_mcts.calls import ROLE_OF, Ask, Context, Problem
@@ -29,10 +31,10 @@ def option_score(prompt: str, k: int) -> str:
     return f"Analysis: fine.\nScore: {SCORES.get(last.rsplit('option ', 1)[-1], 5)}"
 
 
-def scripted(reflect="Analysis: keep going.", **overrides) -> ScriptedModel:
+def scripted(reflect="Analysis: keep going.", model: type[ScriptedModel] = ScriptedModel, **overrides) -> ScriptedModel:
     rules = {CRITIC: option_score, REFLECT: reflect, REFLECT_SIMPLE: "<continue>", PROPOSE: option_step,
              JUDGE: "<solved>", TRANSLATE: CODE} | overrides
-    return ScriptedModel(list(rules.items()))
+    return model(list(rules.items()))
 
 
 def config(**changes) -> SRAMCTSConfig:
@@ -188,6 +190,26 @@ def test_steps_over_the_budget_fail_loudly_or_skip_the_problem():
     results = run(wordy, skipping, [PROBLEM], chat=chat)
     reason, usage = results["p1"]
     assert reason.startswith("prompt_too_long:") and usage.calls == 4  # reflection and three proposals
+
+
+class RefusingStreamingModel(StreamingScriptedModel):
+    """Streams, and refuses any prompt of the problem named "Problem two" as too long (the engine's own
+    token count, where the prompt budget's estimate fell short)."""
+
+    def submit(self, prompts, params):
+        if any("Problem two" in p for p in prompts):
+            raise PromptTooLongError("prompt 0 has 900 tokens but the model's context is 512")
+        return super().submit(prompts, params)
+
+
+def test_a_prompt_the_streaming_model_refuses_stops_or_skips_its_problem_only():
+    problems = [PROBLEM, Problem("p2", "Problem two: return the product of a list.")]
+    with pytest.raises(PromptTooLongError, match="problem p2: prompt 0 has 900 tokens"):
+        run(scripted(model=RefusingStreamingModel), config(), problems)
+    results = run(scripted(model=RefusingStreamingModel), config(on_prompt_too_long="skip"), problems)
+    reason, usage = results["p2"]
+    assert reason.startswith("prompt_too_long:") and usage.calls == 0
+    assert results["p1"][0].status == "kept"
 
 
 def test_tot_scores_with_the_problem_in_the_critic_prompt():

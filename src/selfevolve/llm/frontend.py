@@ -43,7 +43,7 @@ class PromptFrontend(ABC):
         """The token ids `generate` sends for text prompts: one tokenizer call for all, the same ids as
         `encode` one by one, with less overhead."""
         if isinstance(prompts, str):
-            raise TypeError("generate() takes a list of prompts; wrap a single prompt as [prompt]")
+            raise TypeError("prompts must be a list of strings; wrap a single prompt as [prompt]")
         return self.tokenizer(list(prompts))["input_ids"] if prompts else []
 
     def chat_prompt_ids(self, conversations: Sequence[Sequence[Message]]) -> list[list[int]]:

@@ -2,10 +2,11 @@
 
 Requests run `concurrency` at a time from a thread pool: `generate` and `chat_many` wait for all of
 theirs; `submit`, `submit_chats` and `step` let a caller send new requests while earlier ones run, so
-a server that batches continuously (vLLM's) always has `concurrency` requests to batch. Transport errors, timeouts, 408/409/429 and
-5xx responses are retried with exponential backoff and jitter; after `retries` retries, or on any
-other 4xx, an `LLMRequestError` names the URL, the attempts and the last error. Every request has a
-`timeout`, so a dead server gives an error, never a hang.
+a server that batches continuously (vLLM's) always has `concurrency` requests to batch.
+
+Transport errors, timeouts, 408/409/429 and 5xx responses are retried with exponential backoff and
+jitter; after `retries` retries, or on any other 4xx, an `LLMRequestError` names the URL, the attempts
+and the last error. Every request has a `timeout`, so a dead server gives an error, never a hang.
 
 Caching: with `cache_dir`, responses to *reproducible* requests (temperature 0, or a fixed seed)
 are stored on disk and replayed; sampled requests without a seed always go to the server, so RL
@@ -14,10 +15,10 @@ rollouts never repeat cached samples.
 
 from __future__ import annotations
 
+import itertools
 import os
 import random
 import time
-import itertools
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any, Callable, Mapping, Sequence
 
@@ -136,7 +137,7 @@ class OpenAIClient:
 
     def _text_payloads(self, prompts: Sequence[str], params: SamplingParams) -> list[dict[str, Any]]:
         if isinstance(prompts, str):
-            raise TypeError("generate() takes a list of prompts; wrap a single prompt as [prompt]")
+            raise TypeError("prompts must be a list of strings; wrap a single prompt as [prompt]")
         validate_params(params)
         return [{**self._sampling(params), "prompt": p} | ({"logprobs": 1} if self.logprobs else {}) for p in prompts]
 
