@@ -11,6 +11,7 @@ from abc import ABC, abstractmethod
 from typing import Any, Mapping, Sequence
 
 from selfevolve.llm.errors import PromptTooLongError
+from selfevolve.llm.sampling import validate_params
 from selfevolve.llm.types import Completion, SamplingParams
 
 Message = Mapping[str, str]
@@ -18,7 +19,7 @@ Message = Mapping[str, str]
 
 class PromptFrontend(ABC):
     """Base of the local engines; a subclass sets `tokenizer` and `context_length` and implements
-    `generate_ids`, which checks each prompt with `_check_fits`."""
+    `generate_ids`, which checks its request with `_check_request`."""
 
     tokenizer: Any
     context_length: int
@@ -59,6 +60,12 @@ class PromptFrontend(ABC):
 
     def chat_many(self, conversations: Sequence[Sequence[Message]], params: SamplingParams) -> list[list[Completion]]:
         return self.generate_ids(self.chat_prompt_ids(conversations), params)
+
+    def _check_request(self, prompt_ids: Sequence[list[int]], params: SamplingParams) -> None:
+        """Valid sampling, and every prompt non-empty with room for one new token (before any work starts)."""
+        validate_params(params)
+        for i, ids in enumerate(prompt_ids):
+            self._check_fits(i, ids)
 
     def _check_fits(self, index: int, ids: list[int]) -> None:
         if not ids:

@@ -24,7 +24,7 @@ import torch
 import torch.distributed as dist
 
 from selfevolve.llm.logprobs import takes_logits_to_keep
-from selfevolve.llm.sampling import next_tokens, validate_params
+from selfevolve.llm.sampling import next_tokens
 from selfevolve.llm.frontend import PromptFrontend
 from selfevolve.llm.types import Completion, SamplingParams
 
@@ -73,9 +73,7 @@ class TransformersGenerator(PromptFrontend):
 
     def generate_ids(self, prompt_ids: Sequence[list[int]], params: SamplingParams) -> list[list[Completion]]:
         """Like `generate`, from token ids; rows are `n` copies of each prompt, run `batch_size` at a time."""
-        validate_params(params)
-        for i, ids in enumerate(prompt_ids):
-            self._check_fits(i, ids)
+        self._check_request(prompt_ids, params)
         rows = [
             _Row(list(ids), min(params.max_new_tokens, self.context_length - len(ids)))
             for ids in prompt_ids

@@ -40,7 +40,6 @@ from pathlib import Path
 import torch
 
 from selfevolve.llm.errors import ModelLoadError
-from selfevolve.llm.sampling import validate_params
 from selfevolve.llm.frontend import Message, PromptFrontend
 from selfevolve.llm.types import Completion, SamplingParams
 
@@ -111,9 +110,7 @@ class VLLMGenerator(PromptFrontend):
 
     def generate_ids(self, prompt_ids: Sequence[list[int]], params: SamplingParams) -> list[list[Completion]]:
         """Like `generate`, from token ids: `params.n` completions per prompt, in prompt order."""
-        validate_params(params)
-        for i, ids in enumerate(prompt_ids):
-            self._check_fits(i, ids)
+        self._check_request(prompt_ids, params)
         if not prompt_ids:
             return []
         if self._running:
@@ -133,9 +130,7 @@ class VLLMGenerator(PromptFrontend):
         soon as any earlier request finishes instead of waiting for a whole `generate` call."""
         from vllm.sampling_params import RequestOutputKind
 
-        validate_params(params)
-        for i, ids in enumerate(prompt_ids):
-            self._check_fits(i, ids)
+        self._check_request(prompt_ids, params)
         self.wake_up()
         request_ids = []
         for ids in prompt_ids:

@@ -128,6 +128,7 @@ class Engine:
             if id(model) not in by_model:
                 by_model[id(model)] = _Continuous(model) if continuous and model.streams else _Lockstep(model)
         self.servers = {kind: by_model[id(model)] for kind, model in models.items()}
+        self.distinct_servers = list(by_model.values())
         self.total = Usage()
 
     def run(self, searches: Iterable[tuple[str, Search]], on_done: Callable[[str, Any, Usage], None],
@@ -187,8 +188,7 @@ class Engine:
 
     def _step(self) -> Replies:
         """One step of every model that has requests out; the asks whose replies are all back."""
-        busy = {id(server): server for server in self.servers.values() if server.busy()}
-        return [reply for server in busy.values() for reply in server.step()]
+        return [reply for server in self.distinct_servers if server.busy() for reply in server.step()]
 
     def _run_tests(self, waiting: list[tuple[str, _Active]]) -> list[Verification]:
         if self.run_tests is None:
